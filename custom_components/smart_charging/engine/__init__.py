@@ -1,0 +1,1 @@
+"""Pure smart-charging engine: standard library only, no Home Assistant, no I/O."""
