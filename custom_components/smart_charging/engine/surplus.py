@@ -33,16 +33,18 @@ def phase_load_a(snapshot: SiteSnapshot, config: SiteConfig) -> PhaseValues | No
     Per-phase current sensors are used when present. Otherwise the grid power is spread
     evenly over the site's phases, which assumes a balanced house load. Export never
     counts as spare fuse capacity: a cloud can turn it into import within seconds.
-    Phases the site does not have carry no load.
+    Phases the site does not have carry no load. While a safety input is unusable the
+    load is unknown: an incomplete set of clamps is never filled in from an estimate.
     """
-    if snapshot.phase_currents_a is not None:
-        measured = snapshot.phase_currents_a
+    measured = snapshot.phase_currents_a
+    grid = snapshot.grid_power_w
+    if snapshot.failsafe or (measured is None and grid is None):
+        return None
+    if measured is not None:
         return PhaseValues.from_fn(
             lambda p: max(0.0, measured[p]) if p in config.active_phases else 0.0
         )
-    if snapshot.grid_power_w is None:
-        return None
-    per_phase = max(0.0, watts_to_amps(snapshot.grid_power_w, config.phases, config.voltage_v))
+    per_phase = max(0.0, watts_to_amps(grid or 0.0, config.phases, config.voltage_v))
     return PhaseValues.from_fn(lambda p: per_phase if p in config.active_phases else 0.0)
 
 
@@ -99,13 +101,11 @@ def pv_surplus_w(snapshot: SiteSnapshot, battery_priority_soc_pct: float | None 
         return 0.0
     surplus = -snapshot.grid_power_w + snapshot.ev_power_w
     battery = snapshot.battery_power_w
-    if battery is not None:
-        if battery < 0:
-            surplus += battery
-        elif (
-            battery_priority_soc_pct is None
-            or snapshot.battery_soc_pct is None
-            or snapshot.battery_soc_pct >= battery_priority_soc_pct
-        ):
-            surplus += battery
+    if battery is not None and (
+        battery < 0
+        or battery_priority_soc_pct is None
+        or snapshot.battery_soc_pct is None
+        or snapshot.battery_soc_pct >= battery_priority_soc_pct
+    ):
+        surplus += battery
     return surplus

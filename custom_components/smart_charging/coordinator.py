@@ -1,0 +1,254 @@
+"""The site coordinator: reads inputs, runs the engine, publishes the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_BATTERY_POWER,
+    CONF_BATTERY_SIGN,
+    CONF_BATTERY_SOC,
+    CONF_CONTROL_INTERVAL,
+    CONF_GRID_CURRENT_L1,
+    CONF_GRID_CURRENT_L2,
+    CONF_GRID_CURRENT_L3,
+    CONF_GRID_POWER,
+    CONF_GRID_SIGN,
+    CONF_MAIN_FUSE,
+    CONF_MAX_IMPORT,
+    CONF_MAX_INPUT_AGE,
+    CONF_PHASES,
+    CONF_PRICE,
+    CONF_PV_POWER,
+    CONF_VOLTAGE,
+    DEFAULT_CONTROL_INTERVAL,
+    DEFAULT_MAX_INPUT_AGE,
+    DEFAULT_PHASES,
+    DEFAULT_VOLTAGE,
+    DOMAIN,
+    LOGGER,
+    REFRESH_COOLDOWN_S,
+)
+from .engine.model import (
+    BatterySignConvention,
+    InputReading,
+    InputRole,
+    InputStatus,
+    PhaseValues,
+    SignConvention,
+    SiteConfig,
+    SiteSnapshot,
+)
+from .engine.surplus import (
+    headroom_a,
+    import_headroom_w,
+    min_headroom_a,
+    normalize_battery_power,
+    normalize_grid_power,
+    pv_surplus_w,
+)
+from .inputs import InputSpec, read_input
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+type SmartChargingConfigEntry = ConfigEntry[SmartChargingRuntimeData]
+
+
+@dataclass(kw_only=True)
+class SmartChargingRuntimeData:
+    """Everything a loaded site entry owns."""
+
+    coordinator: SiteCoordinator
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteData:
+    """What one coordinator run publishes to the entities."""
+
+    snapshot: SiteSnapshot
+    headroom_a: PhaseValues | None
+    min_headroom_a: float | None
+    import_headroom_w: float | None
+    pv_surplus_w: float | None
+
+    @property
+    def failsafe(self) -> bool:
+        """Return whether the site runs on safe fallback limits."""
+        return self.snapshot.failsafe
+
+
+_ROLE_KEYS: tuple[tuple[InputRole, str, bool], ...] = (
+    (InputRole.GRID_POWER, CONF_GRID_POWER, True),
+    (InputRole.GRID_CURRENT_L1, CONF_GRID_CURRENT_L1, True),
+    (InputRole.GRID_CURRENT_L2, CONF_GRID_CURRENT_L2, True),
+    (InputRole.GRID_CURRENT_L3, CONF_GRID_CURRENT_L3, True),
+    (InputRole.PV_POWER, CONF_PV_POWER, True),
+    (InputRole.BATTERY_POWER, CONF_BATTERY_POWER, True),
+    # A battery's SoC changes slowly and many integrations only report on change.
+    (InputRole.BATTERY_SOC, CONF_BATTERY_SOC, False),
+    # Prices change once per slot; their age says nothing about their validity.
+    (InputRole.PRICE, CONF_PRICE, False),
+)
+
+
+def site_config_from_entry(data: Mapping[str, Any]) -> SiteConfig:
+    """Build the engine's site configuration from config entry data."""
+    max_import_kw = data.get(CONF_MAX_IMPORT)
+    return SiteConfig(
+        fuse_a=float(data[CONF_MAIN_FUSE]),
+        phases=int(data.get(CONF_PHASES, DEFAULT_PHASES)),
+        voltage_v=float(data.get(CONF_VOLTAGE, DEFAULT_VOLTAGE)),
+        max_import_w=None if max_import_kw is None else float(max_import_kw) * 1000.0,
+    )
+
+
+def input_specs_from_entry(data: Mapping[str, Any]) -> tuple[InputSpec, ...]:
+    """List the input entities a site entry reads."""
+    return tuple(
+        InputSpec(role=role, entity_id=str(data[key]), check_age=check_age)
+        for role, key, check_age in _ROLE_KEYS
+        if data.get(key)
+    )
+
+
+def _value(readings: dict[InputRole, InputReading], role: InputRole) -> float | None:
+    reading = readings.get(role)
+    return reading.value if reading is not None and reading.ok else None
+
+
+class SiteCoordinator(DataUpdateCoordinator[SiteData]):
+    """Runs one control cycle per tick and on every input change."""
+
+    config_entry: SmartChargingConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: SmartChargingConfigEntry) -> None:
+        """Set up the coordinator from the entry's data and options."""
+        interval = entry.options.get(CONF_CONTROL_INTERVAL, DEFAULT_CONTROL_INTERVAL)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(seconds=interval),
+            request_refresh_debouncer=Debouncer(
+                hass, LOGGER, cooldown=REFRESH_COOLDOWN_S, immediate=True
+            ),
+        )
+        self.site = site_config_from_entry(entry.data)
+        self.inputs = input_specs_from_entry(entry.data)
+        self.max_input_age = timedelta(
+            seconds=entry.options.get(CONF_MAX_INPUT_AGE, DEFAULT_MAX_INPUT_AGE)
+        )
+        self.grid_sign = SignConvention(
+            entry.data.get(CONF_GRID_SIGN, SignConvention.IMPORT_POSITIVE)
+        )
+        self.battery_sign = BatterySignConvention(
+            entry.data.get(CONF_BATTERY_SIGN, BatterySignConvention.DISCHARGE_POSITIVE)
+        )
+        self._missing_reported: set[str] = set()
+
+    @property
+    def has_grid_power(self) -> bool:
+        """Return whether the site has a grid power sensor (needed for PV surplus)."""
+        return any(spec.role is InputRole.GRID_POWER for spec in self.inputs)
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Follow every input entity; return the function that stops following."""
+        return async_track_state_change_event(
+            self.hass, [spec.entity_id for spec in self.inputs], self._async_input_changed
+        )
+
+    @callback
+    def _async_input_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Recompute at once on an input change (folded when changes come in bursts)."""
+        self.hass.async_create_task(
+            self.async_request_refresh(), f"{DOMAIN} input change", eager_start=True
+        )
+
+    def build_snapshot(self) -> SiteSnapshot:
+        """Read every input from the state machine into a snapshot (no I/O)."""
+        now = dt_util.utcnow()
+        readings = {
+            spec.role: read_input(self.hass, spec, now, self.max_input_age) for spec in self.inputs
+        }
+        grid = _value(readings, InputRole.GRID_POWER)
+        battery = _value(readings, InputRole.BATTERY_POWER)
+        return SiteSnapshot(
+            grid_power_w=None if grid is None else normalize_grid_power(grid, self.grid_sign),
+            phase_currents_a=self._phase_currents(readings),
+            pv_power_w=_value(readings, InputRole.PV_POWER),
+            battery_power_w=(
+                None if battery is None else normalize_battery_power(battery, self.battery_sign)
+            ),
+            battery_soc_pct=_value(readings, InputRole.BATTERY_SOC),
+            inputs=tuple(readings.values()),
+        )
+
+    def _phase_currents(self, readings: dict[InputRole, InputReading]) -> PhaseValues | None:
+        roles = (InputRole.GRID_CURRENT_L1, InputRole.GRID_CURRENT_L2, InputRole.GRID_CURRENT_L3)
+        wanted = roles[: self.site.phases]
+        if not all(role in readings for role in wanted):
+            return None
+        values = [_value(readings, role) for role in wanted]
+        if any(value is None for value in values):
+            return None
+        padded = [float(v or 0.0) for v in values] + [0.0] * (3 - len(values))
+        return PhaseValues(padded[0], padded[1], padded[2])
+
+    async def _async_update_data(self) -> SiteData:
+        """Run one control cycle."""
+        snapshot = self.build_snapshot()
+        self._update_missing_issues(snapshot)
+        if snapshot.failsafe:
+            LOGGER.debug("Failsafe: unusable inputs %s", snapshot.failsafe_inputs)
+        return SiteData(
+            snapshot=snapshot,
+            headroom_a=headroom_a(snapshot, self.site),
+            min_headroom_a=min_headroom_a(snapshot, self.site),
+            import_headroom_w=import_headroom_w(snapshot, self.site),
+            pv_surplus_w=None if snapshot.grid_power_w is None else pv_surplus_w(snapshot),
+        )
+
+    def _update_missing_issues(self, snapshot: SiteSnapshot) -> None:
+        """Raise a repair issue for each configured input entity that no longer exists."""
+        missing = {r.entity_id for r in snapshot.inputs if r.status is InputStatus.MISSING}
+        for entity_id in missing - self._missing_reported:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                _missing_issue_id(self.config_entry.entry_id, entity_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="input_missing",
+                translation_placeholders={"entity_id": entity_id, "site": self.config_entry.title},
+            )
+        for entity_id in self._missing_reported - missing:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, _missing_issue_id(self.config_entry.entry_id, entity_id)
+            )
+        self._missing_reported = missing
+
+    @callback
+    def async_clear_issues(self) -> None:
+        """Remove the repair issues this site raised (on unload)."""
+        for entity_id in self._missing_reported:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, _missing_issue_id(self.config_entry.entry_id, entity_id)
+            )
+        self._missing_reported = set()
+
+
+def _missing_issue_id(entry_id: str, entity_id: str) -> str:
+    return f"input_missing_{entry_id}_{entity_id}"
