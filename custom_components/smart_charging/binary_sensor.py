@@ -53,8 +53,6 @@ class FailsafeSensor(SiteEntity, BinarySensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """Say why: the worst input problem and every unusable safety input."""
         bad = self.coordinator.data.snapshot.failsafe_inputs
-        if not bad and self.coordinator.data.failsafe:
-            return {"reason": "no_measurement", "entities": []}
         return {
             "reason": bad[0].status.value if bad else None,
             "entities": [reading.entity_id for reading in bad],

@@ -234,6 +234,13 @@ async def test_phase_currents_give_per_phase_headroom(
     assert hass.states.get(HEADROOM).state == "1.0"
     assert hass.states.get("binary_sensor.home_failsafe").state == STATE_OFF
 
+    hass.states.async_set(BATTERY_SOC, "12", {"unit_of_measurement": "kWh"})
+    freezer.tick(timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(HEALTH).attributes["battery_soc"] == "bad_unit"
+    assert hass.states.get(HEALTH).state == "degraded"
+
     set_current(hass, L2, STATE_UNAVAILABLE)
     freezer.tick(timedelta(seconds=1))
     async_fire_time_changed(hass)

@@ -63,5 +63,11 @@ async def test_diagnostics(
     """Diagnostics hold the configuration and the latest cycle, with ids redacted."""
     result = await get_diagnostics_for_config_entry(hass, hass_client, loaded_site)
     assert result["entry"]["unique_id"] == "**REDACTED**"
-    assert result["last_cycle"]["failsafe"] is False
-    assert result == snapshot(exclude=lambda prop, path: prop == "entry_id")
+    assert {key: result[key] for key in ("entry", "site")} == snapshot
+    cycle = result["last_cycle"]
+    assert cycle["success"] is True
+    assert cycle["failsafe"] is False
+    assert cycle["pv_surplus_w"] == -1150
+    assert cycle["import_headroom_w"] == 9850
+    assert cycle["snapshot"]["grid_power_w"] == 1150
+    assert [i["status"] for i in cycle["snapshot"]["inputs"]] == ["ok", "ok"]
