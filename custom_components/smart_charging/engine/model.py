@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time
 from enum import StrEnum
+import math
+from typing import Final
 
 
 class Phase(StrEnum):
@@ -145,6 +148,9 @@ class SiteSnapshot:
     currents per phase (magnitudes: import and export cannot be told apart by a clamp).
     ``battery_power_w`` is positive while the home battery charges.
     ``ev_power_w`` and ``ev_currents_a`` are what this controller's chargers draw now.
+    ``chargers`` and ``circuits`` hold per-charger and per-circuit readings, ``requests``
+    what the user and the planner ask of each charger this cycle (a charger without a
+    request runs in ``fast``), and ``external_limit`` a grid signal, if any.
     """
 
     grid_power_w: float | None = None
@@ -155,6 +161,10 @@ class SiteSnapshot:
     ev_power_w: float = 0.0
     ev_currents_a: PhaseValues = PhaseValues()
     inputs: tuple[InputReading, ...] = ()
+    chargers: tuple[ChargerState, ...] = ()
+    circuits: tuple[CircuitState, ...] = ()
+    requests: tuple[ChargerRequest, ...] = ()
+    external_limit: ExternalLimit | None = None
 
     @property
     def failsafe_inputs(self) -> tuple[InputReading, ...]:
@@ -172,3 +182,225 @@ class SiteSnapshot:
         if self.failsafe_inputs:
             return True
         return self.grid_power_w is None and self.phase_currents_a is None
+
+
+SECTION_14A_MIN_W: Final = 4_200.0
+"""§14a EnWG: a grid operator may dim a controllable consumer, but never below 4.2 kW."""
+
+
+class ChargerMode(StrEnum):
+    """What a charger's user wants from it."""
+
+    OFF = "off"
+    FAST = "fast"
+    PV = "pv"
+    MIN_PV = "min_pv"
+    SMART = "smart"
+
+
+class PhaseMode(StrEnum):
+    """How a charger that can switch between one and three phases should be run."""
+
+    AUTO = "auto"
+    ONE = "1p"
+    THREE = "3p"
+
+
+class Reason(StrEnum):
+    """Why a charger got the current it got: the closed set shown to users."""
+
+    FAST = "fast"
+    MINIMUM_SOC = "minimum_soc"
+    SITE_FUSE = "site_fuse"
+    CIRCUIT_LIMIT = "circuit_limit"
+    PHASE_IMBALANCE = "phase_imbalance"
+    IMPORT_LIMIT = "import_limit"
+    GRID_SIGNAL = "grid_signal"
+    TEMPERATURE_DERATING = "temperature_derating"
+    PV_SURPLUS = "pv_surplus"
+    WAITING_FOR_SURPLUS = "waiting_for_surplus"
+    SURPLUS_ENDING = "surplus_ending"
+    MIN_CURRENT = "min_current"
+    PLANNED_SLOT = "planned_slot"
+    WAITING_FOR_CHEAP_SLOT = "waiting_for_cheap_slot"
+    TARGET_REACHED = "target_reached"
+    OUTSIDE_WINDOW = "outside_window"
+    FAILSAFE_INPUTS = "failsafe_inputs"
+    PAUSED_FOR_PRIORITY = "paused_for_priority"
+    PHASE_SWITCHING = "phase_switching"
+    MODE_OFF = "mode_off"
+    NOT_CONNECTED = "not_connected"
+
+
+@dataclass(frozen=True, slots=True)
+class DeratingCurve:
+    """Linear derating: full current up to ``start_c``, ``min_fraction`` from ``end_c`` on.
+
+    An unknown temperature (sensor configured but unavailable) derates to ``min_fraction``:
+    the curve exists to protect hardware, so it must not fail open.
+    """
+
+    start_c: float
+    end_c: float
+    min_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Reject curves that do not fall from 1 to ``min_fraction``."""
+        if not self.end_c > self.start_c:
+            raise ValueError("derating end temperature must be above its start")
+        if not 0.0 <= self.min_fraction <= 1.0:
+            raise ValueError("derating minimum fraction must be within 0..1")
+
+    def factor(self, temperature_c: float | None) -> float:
+        """Return the fraction of the rated current allowed at ``temperature_c``."""
+        if temperature_c is None or math.isnan(temperature_c):
+            return self.min_fraction
+        if temperature_c <= self.start_c:
+            return 1.0
+        if temperature_c >= self.end_c:
+            return self.min_fraction
+        span = (temperature_c - self.start_c) / (self.end_c - self.start_c)
+        return 1.0 - span * (1.0 - self.min_fraction)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A daily window of wall-clock time, compared with ``now`` in its own time zone.
+
+    ``end`` before ``start`` wraps past midnight; ``start == end`` is the whole day.
+    """
+
+    start: time
+    end: time
+
+    def contains(self, moment: datetime) -> bool:
+        """Return whether ``moment`` lies inside the window (start inclusive)."""
+        clock = moment.time().replace(tzinfo=None)
+        start = self.start.replace(tzinfo=None)
+        end = self.end.replace(tzinfo=None)
+        if start == end:
+            return True
+        if start < end:
+            return start <= clock < end
+        return clock >= start or clock < end
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerConfig:
+    """A charger's fixed facts and the installer's settings for it.
+
+    ``phase`` is the site phase a single-phase charger is wired to, or the site phase a
+    switchable three-phase charger uses while switched to one phase. ``priority``: higher
+    is served first. ``weight`` scales the fair share among equal priorities.
+    ``fallback_current_a`` is used while the site inputs are in failsafe; None means the
+    minimum current where the fuse allows it, 0 means pause.
+    """
+
+    id: str
+    phases: int = 3
+    phase: Phase = Phase.L1
+    min_current_a: float = 6.0
+    max_current_a: float = 16.0
+    fallback_current_a: float | None = None
+    priority: int = 0
+    weight: float = 1.0
+    circuit_id: str | None = None
+    can_switch_phases: bool = False
+    derating: DeratingCurve | None = None
+
+    def __post_init__(self) -> None:
+        """Reject settings the allocator cannot honour."""
+        if self.phases not in (1, 3):
+            raise ValueError(f"charger {self.id}: phases must be 1 or 3")
+        if not 0.0 < self.min_current_a <= self.max_current_a:
+            raise ValueError(f"charger {self.id}: need 0 < min current <= max current")
+        if not self.weight > 0.0:
+            raise ValueError(f"charger {self.id}: weight must be positive")
+        fallback = self.fallback_current_a
+        in_range = fallback is None or self.min_current_a <= fallback <= self.max_current_a
+        if not (in_range or fallback == 0.0):
+            raise ValueError(f"charger {self.id}: fallback must be 0 or within min..max")
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitConfig:
+    """A sub-circuit (feeder) with a current limit on each of its phases.
+
+    ``parent_id`` None means the circuit hangs directly off the main fuse.
+    """
+
+    id: str
+    limit_a: float
+    parent_id: str | None = None
+    derating: DeratingCurve | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerState:
+    """What a charger reports now. ``currents_a`` are per *site* phase, in A."""
+
+    id: str
+    connected: bool = False
+    charging: bool = False
+    currents_a: PhaseValues = PhaseValues()
+    active_phases: int | None = None
+    soc_pct: float | None = None
+    session_energy_kwh: float = 0.0
+    temperature_c: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitState:
+    """Readings of one circuit: a meter (per site phase, A) and a temperature, if any.
+
+    Without a meter the circuit is assumed to feed only this controller's chargers.
+    """
+
+    id: str
+    currents_a: PhaseValues | None = None
+    temperature_c: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalLimit:
+    """A grid signal capping the combined power of this controller's chargers.
+
+    Past ``expires_at`` the signal is stale and ``failsafe_w`` applies (None keeps the
+    last value) — never "unlimited". With ``is_14a`` neither value dims below 4.2 kW.
+    """
+
+    power_w: float
+    expires_at: datetime | None = None
+    is_14a: bool = False
+    failsafe_w: float | None = None
+
+    def effective_w(self, now: datetime) -> float:
+        """Return the limit in force at ``now``."""
+        value = self.power_w
+        if self.expires_at is not None and now >= self.expires_at:
+            value = self.power_w if self.failsafe_w is None else self.failsafe_w
+        value = max(0.0, value)
+        return max(value, SECTION_14A_MIN_W) if self.is_14a else value
+
+    def stale(self, now: datetime) -> bool:
+        """Return whether the signal has expired."""
+        return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerRequest:
+    """What the user (and the planner, in ``smart``) asks of one charger this cycle.
+
+    ``planned_power_w`` is the planner's power for the current slot (``smart`` only).
+    ``windows`` empty means charging is allowed at any time. Below ``min_soc_pct`` the
+    charger runs as in ``fast`` whatever its mode (but not in ``off``).
+    """
+
+    charger_id: str
+    mode: ChargerMode = ChargerMode.FAST
+    target_soc_pct: float | None = None
+    target_energy_kwh: float | None = None
+    min_soc_pct: float | None = None
+    windows: tuple[TimeWindow, ...] = ()
+    planned_power_w: float = 0.0
+    phase_mode: PhaseMode = PhaseMode.AUTO
