@@ -112,13 +112,21 @@ def timeline(
 
 @dataclass
 class SimulatedEv:
-    """An EV behind a charger: follows a new limit ``lag_s`` seconds after it was sent."""
+    """An EV behind a charger: follows a new limit ``lag_s`` seconds after it was sent.
+
+    ``asleep`` lists (from, until) seconds in which the car takes nothing (full, or waiting
+    on its own timer); when it wakes it draws its limit at once. ``onboard`` lists (from
+    seconds, A) steps of the most its onboard charger takes per phase.
+    """
 
     config: ChargerConfig
     lag_s: float = 10.0
     draw_a: float = 0.0
     phases: int = 3
     pending: list[tuple[float, float, int]] = field(default_factory=list)
+    asleep: Sequence[tuple[float, float]] = ()
+    onboard: Sequence[tuple[float, float]] = ()
+    now_s: float = 0.0
 
     def command(self, now_s: float, current_a: float, phases: int) -> None:
         """Receive a command; it takes effect after the lag (a pause at once for switches)."""
@@ -128,18 +136,27 @@ class SimulatedEv:
 
     def advance(self, now_s: float) -> None:
         """Apply the commands whose lag has passed."""
+        self.now_s = now_s
         due = [p for p in self.pending if p[0] <= now_s]
         self.pending = [p for p in self.pending if p[0] > now_s]
         for _, current, phases in due:
             self.draw_a = current
             self.phases = phases
 
+    def drawing(self) -> float:
+        """What the car takes per phase now: its limit, unless asleep or held by its charger."""
+        if any(start <= self.now_s < end for start, end in self.asleep):
+            return 0.0
+        steps = [a for start, a in self.onboard if start <= self.now_s]
+        return min(self.draw_a, steps[-1]) if steps else self.draw_a
+
     def per_phase(self) -> tuple[float, float, float]:
         """What the EV draws on each site phase."""
+        drawn = self.drawing()
         if self.phases == 3 and self.config.phases == 3:
-            return (self.draw_a, self.draw_a, self.draw_a)
+            return (drawn, drawn, drawn)
         values = [0.0, 0.0, 0.0]
-        values[[Phase.L1, Phase.L2, Phase.L3].index(self.config.phase)] = self.draw_a
+        values[[Phase.L1, Phase.L2, Phase.L3].index(self.config.phase)] = drawn
         return (values[0], values[1], values[2])
 
 
@@ -165,7 +182,12 @@ def simulate(
         draws = [ev.per_phase() for ev in evs]
         load = tuple(base[p] + sum(d[p] for d in draws) for p in range(3))
         states = tuple(
-            plugged(ev.config.id, currents_a=PhaseValues(*d), active_phases=None)
+            plugged(
+                ev.config.id,
+                currents_a=PhaseValues(*d),
+                active_phases=None,
+                charging=ev.drawing() > 0.0,
+            )
             for ev, d in zip(evs, draws, strict=True)
         )
         snapshot = site_snapshot(

@@ -12,6 +12,7 @@ from custom_components.smart_charging.engine.model import (
     ChargerConfig,
     ChargerMode,
     ChargerState,
+    CircuitConfig,
     Phase,
     PhaseValues,
     Reason,
@@ -227,3 +228,27 @@ def test_a_raise_waits_while_a_cut_charger_still_draws() -> None:
     )
     result = run(snapshot, settings, memory)
     assert currents(result) == {"a": 11.0, "c": 6.0}
+
+
+def test_a_raise_elsewhere_on_the_site_is_not_held_back_by_a_lagging_circuit() -> None:
+    # On circuit "east", C is cut from 16 A to its fair share and still draws 16 A, so
+    # B's raise there waits. A, on circuit "west", is not affected: it gets its maximum.
+    east, west = CircuitConfig("east", 22.0), CircuitConfig("west", 32.0)
+    chargers = (
+        ChargerConfig("a", circuit_id="west"),
+        ChargerConfig("b", circuit_id="east"),
+        ChargerConfig("c", circuit_id="east"),
+    )
+    settings = calm(*chargers, fuse=63.0, circuits=(east, west))
+    running = {"a": 6.0, "b": 6.0, "c": 16.0}
+    memory = AllocationMemory(
+        tuple(
+            ChargerMemory(c, current_a=a, changed_at=at(-60), active=True, connected=True)
+            for c, a in running.items()
+        )
+    )
+    snapshot = site_snapshot(
+        (28.0, 28.0, 28.0),
+        chargers=[plugged(c, currents_a=PhaseValues.uniform(a)) for c, a in running.items()],
+    )
+    assert currents(run(snapshot, settings, memory)) == {"a": 16.0, "b": 6.0, "c": 11.0}

@@ -70,6 +70,10 @@ def test_charger_config_accepts_valid_fallbacks(fallback: float | None) -> None:
         ),
         ("unknown circuit", {"chargers": (ChargerConfig("a", circuit_id="x"),)}, "unknown circuit"),
         ("resolution", {"resolution_a": 0.0}, "resolution"),
+        ("idle delay", {"idle_delay_s": -1.0}, "idle delay"),
+        ("idle threshold", {"idle_threshold_a": -0.1}, "idle threshold"),
+        ("vehicle headroom", {"vehicle_headroom_a": 0.0}, "vehicle headroom"),
+        ("probe interval", {"vehicle_probe_interval_s": 0.0}, "probe interval"),
     ],
 )
 def test_settings_validation(name: str, settings: dict[str, object], message: str) -> None:

@@ -46,6 +46,10 @@ class ChargerMemory:
     ``current_a`` is the last command; ``previous_a`` the one before ``changed_at``.
     ``active`` is true while a session runs (charging, or pausing for a phase switch);
     ``restart_after`` holds a paused session back (minimum off time).
+    ``vehicle_idle``: the car takes no energy (it keeps only its minimum);
+    ``quiet_since``: since when it has been offered current without drawing any;
+    ``vehicle_limit_a``: the cap on its share while it draws less than offered, last
+    set or raised at ``vehicle_limit_at``.
     """
 
     charger_id: str
@@ -64,6 +68,10 @@ class ChargerMemory:
     phase_switched_at: datetime | None = None
     mode: ChargerMode | None = None
     connected: bool = False
+    vehicle_idle: bool = False
+    quiet_since: datetime | None = None
+    vehicle_limit_a: float | None = None
+    vehicle_limit_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 ``allocate`` is a pure function: the same snapshot, settings, memory and ``now`` always
 give the same result. One cycle:
 
-1. per charger: mode and session rules (``intent``), the current it is trusted to draw;
+1. per charger: mode and session rules (``intent``), the current it is trusted to draw,
+   and what its car takes — idle cars keep their minimum, others are capped near what
+   they draw (``vehicle``);
 2. limits as shared resources, after measured non-EV load and margins (``limits``);
 3. the grid round, then the PV-surplus round (``rounds``), priority class by class,
    admission at minimum current then weighted water-filling (``sharing``);
@@ -16,6 +18,7 @@ In failsafe (site inputs stale or missing) steps 2-5 are replaced by ``failsafe`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 import math
 from typing import Final
@@ -43,6 +46,7 @@ ENGINE_PAUSES: Final = frozenset(
         Reason.TEMPERATURE_DERATING,
         Reason.PAUSED_FOR_PRIORITY,
         Reason.WAITING_FOR_SURPLUS,
+        Reason.VEHICLE_IDLE,
     }
 )
 """Pauses the engine decided on its own: a session paused for them waits its minimum off time."""
@@ -166,19 +170,27 @@ def _explain(work: Work, table: ResourceTable) -> tuple[Reason, tuple[tuple[str,
     """Reason and details for a charger that got a current in the normal path."""
     intent = work.intent
     at_max = work.target >= intent.max_a - 1e-6
+    # The car is the limit when its cap is reached; a real limit below the cap wins.
+    by_car = work.vehicle_cap is not None and at_max
     second = work.surplus_binding
     if second is not None and second not in (OWN_CAP, table.surplus):
         binding = table.bindings[second]
         return binding.reason, binding.details
+    if work.idle:
+        return Reason.VEHICLE_IDLE, ()
     if second is not None and work.target > work.base + 1e-6:
         if work.ending:
             return Reason.SURPLUS_ENDING, ()
+        if second == OWN_CAP and by_car:
+            return Reason.VEHICLE_LIMITED, ()
         if second == OWN_CAP and intent.derated and at_max:
             return Reason.TEMPERATURE_DERATING, ()
         return Reason.PV_SURPLUS, ()
     if work.binding != OWN_CAP:
         binding = table.bindings[work.binding]
         return binding.reason, binding.details
+    if by_car:
+        return Reason.VEHICLE_LIMITED, ()
     if intent.derated and at_max:
         return Reason.TEMPERATURE_DERATING, ()
     return intent.base_reason, ()
@@ -231,6 +243,10 @@ def _remember(work: Work, settings: AllocatorSettings, now: datetime) -> Charger
     else:
         restart_after = memory.restart_after
     started_at = (memory.started_at if memory.active else now) if active else None
+    vehicle = work.vehicle
+    if work.switching:
+        # The car will draw per phase differently on the other phase count: learn anew.
+        vehicle = replace(vehicle, limit_a=None, limit_at=None)
     return ChargerMemory(
         charger_id=work.config.id,
         current_a=work.final,
@@ -248,4 +264,8 @@ def _remember(work: Work, settings: AllocatorSettings, now: datetime) -> Charger
         phase_switched_at=now if work.switching else memory.phase_switched_at,
         mode=work.request.mode,
         connected=work.state.connected,
+        vehicle_idle=vehicle.idle,
+        quiet_since=vehicle.quiet_since,
+        vehicle_limit_a=vehicle.limit_a,
+        vehicle_limit_at=vehicle.limit_at,
     )

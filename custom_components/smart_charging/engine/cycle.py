@@ -20,6 +20,7 @@ from .model import (
 )
 from .settings import AllocatorSettings
 from .sharing import OWN_CAP
+from .vehicle import NOTHING_KNOWN, VehicleWatch, observe, restrain
 
 
 @dataclass(slots=True)
@@ -38,7 +39,9 @@ class Work:
     wired: Phase  # site phase used when on one phase
     path: tuple[int, ...]  # circuit nodes up to the main fuse
     draw: Draw  # trusted current per site phase (see limits.trusted_draw)
-    intent: Intent
+    intent: Intent  # capped at what the car takes (see vehicle)
+    vehicle: VehicleWatch  # what is known about the car (idle, limited)
+    vehicle_cap: float | None = None  # the cap applied to the intent, if any
     # Sharing: why it is paused (stop), what it may load, what it gets and what bound it.
     stop: Reason | None = None
     held: bool = False  # waiting out its minimum off time
@@ -73,11 +76,21 @@ class Work:
         """Whether a session was running at the end of the previous cycle."""
         return self.memory.active
 
-    def order_key(self) -> tuple[int, int, float, int]:
-        """Sort key: priority first, running sessions before new ones, then seniority."""
+    @property
+    def idle(self) -> bool:
+        """Whether the car takes no energy (it keeps only its minimum)."""
+        return self.vehicle.idle
+
+    def order_key(self) -> tuple[int, int, int, float, int]:
+        """Sort key: priority, drawing before idle cars, running before new, seniority.
+
+        An idle car is served after the cars of its class that draw, so that its
+        reservation never keeps one of them from starting.
+        """
         started = self.memory.started_at
         seniority = started.timestamp() if self.active and started is not None else 0.0
-        return (-self.config.priority, 0 if self.active else 1, seniority, self.index)
+        activity = 0 if self.active else 1
+        return (-self.config.priority, int(self.idle), activity, seniority, self.index)
 
 
 def prepare(
@@ -120,7 +133,13 @@ def prepare(
         # First sight of a charger that is already charging (e.g. after a restart):
         # treat it as the running session it is, not as a new start.
         memory = replace(memory, current_a=max(draw), active=True)
+    vehicle = (
+        observe(config, state, memory, drawn=max(draw), settings=settings, now=now)
+        if known
+        else NOTHING_KNOWN
+    )
     intent = evaluate(config, state, request, now, phases=phases, voltage_v=settings.site.voltage_v)
+    intent, cap = restrain(intent, vehicle, config.min_current_a)
     return Work(
         index=index,
         config=config,
@@ -134,6 +153,8 @@ def prepare(
         path=tree.path(config.circuit_id),
         draw=draw,
         intent=intent,
+        vehicle=vehicle,
+        vehicle_cap=cap,
         stop=intent.stop,
         out_phases=commanded,
     )
@@ -152,7 +173,7 @@ def snapshot_maps(
 def _forget_on_user_change(
     memory: ChargerMemory, state: ChargerState, request: ChargerRequest
 ) -> ChargerMemory:
-    """A new mode or a plug event ends hold-offs and surplus timers: the user acted."""
+    """A new mode or a plug event ends hold-offs, timers and what was learnt of the car."""
     mode_changed = memory.mode is not None and memory.mode is not request.mode
     plug_changed = memory.mode is not None and memory.connected != state.connected
     if not (mode_changed or plug_changed):
@@ -164,5 +185,9 @@ def _forget_on_user_change(
         deficit_since=None,
         phase_candidate=None,
         phase_candidate_since=None,
+        vehicle_idle=False,
+        quiet_since=None,
+        vehicle_limit_a=None,
+        vehicle_limit_at=None,
         active=memory.active and state.connected and request.mode is not ChargerMode.OFF,
     )

@@ -230,6 +230,8 @@ class Reason(StrEnum):
     PHASE_SWITCHING = "phase_switching"
     MODE_OFF = "mode_off"
     NOT_CONNECTED = "not_connected"
+    VEHICLE_IDLE = "vehicle_idle"
+    VEHICLE_LIMITED = "vehicle_limited"
 
 
 @dataclass(frozen=True, slots=True)

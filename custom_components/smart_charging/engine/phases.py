@@ -6,6 +6,9 @@ offered to it) cannot hold three phases at minimum current but one phase can;
 minimum fit. Each direction must hold for its own delay, and switches are spaced by a
 minimum interval (contactor wear). A switch pauses the charger first; the driver runs the
 sequence, and the charger resumes after the switch pause as a running session.
+
+An idle car is not switched (that would only wear the contactor), and a car that takes
+less than one phase offers it is not moved up to three.
 """
 
 from __future__ import annotations
@@ -76,13 +79,15 @@ def _desired(work: Work, voltage: float) -> int | None:
         return 3
     if work.stop in USER_STOPS or work.phases != work.commanded_phases:
         return None
-    if not work.assessed:
+    if not work.assessed or work.idle:
         return None
     minimum = work.config.min_current_a
     now_a = _available(work.offer_w, work.room_now, work.phases * voltage)
     alt_a = _available(work.offer_w, work.room_alt, (4 - work.phases) * voltage)
     if work.phases == 3:
         return 1 if now_a < minimum <= alt_a else None
+    if work.vehicle_cap is not None:
+        return None
     return 3 if now_a > work.intent.max_a and alt_a >= minimum else None
 
 

@@ -4,6 +4,9 @@ Within each round, chargers are served by priority class (highest first). Inside
 every charger that fits its minimum current is admitted in order (running sessions before
 new ones, so two chargers do not take turns), then the class shares what is left by
 weighted water-filling. A lower class only sees what the higher ones left.
+
+An idle car (see ``vehicle``) keeps its minimum of every hard limit, but takes nothing
+from the PV surplus: it draws none of it, and if it wakes up the next cycle shares anew.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def surplus_round(
 ) -> None:
     """Hand out PV surplus on top, with enable/disable hysteresis for surplus-only starts."""
     voltage = settings.site.voltage_v
-    left = surplus_w - sum(w.base * w.phases * voltage for w in ordered)
+    left = surplus_w - sum(w.base * w.phases * voltage for w in ordered if not w.idle)
     for group in by_priority(ordered):
         members: list[Work] = []
         claims: list[Claim] = []
@@ -81,7 +84,8 @@ def surplus_round(
                     continue
                 if not _admit(work, table, initial, settings):
                     continue
-                left -= work.config.min_current_a * power
+                if not work.idle:
+                    left -= work.config.min_current_a * power
             else:
                 work.offer_w = left + work.base * power
             floor = max(work.base, work.config.min_current_a)
@@ -126,7 +130,8 @@ def _admit(
     if violated != OWN_CAP:
         alone = first_violation(work.uses, need + start, initial)
         binding = table.bindings[violated if alone == OWN_CAP else alone]
-        work.stop = Reason.PAUSED_FOR_PRIORITY if alone == OWN_CAP else binding.reason
+        others = Reason.VEHICLE_IDLE if work.idle else Reason.PAUSED_FOR_PRIORITY
+        work.stop = others if alone == OWN_CAP else binding.reason
         work.details = binding.details
         return False
     consume(work.uses, need, table.caps)

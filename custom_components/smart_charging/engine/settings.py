@@ -21,6 +21,13 @@ class AllocatorSettings:
     feeds only our chargers, whose commands are exact, so it gets its full limit.
     ``margin_w`` applies to the maximum import power.
     ``unbalance_limit_a`` caps the difference between the loads of any two phases.
+
+    The vehicle behind a charger (see ``vehicle``): a car offered current that draws less
+    than ``idle_threshold_a`` on every phase (and is not reported charging) for
+    ``settle_time_s + idle_delay_s`` is *idle* and keeps only its minimum; a car that
+    settles well below its offer is capped at what it draws plus ``vehicle_headroom_a``,
+    and that cap is raised by the same step every ``vehicle_probe_interval_s``.
+    None switches either behaviour off.
     """
 
     site: SiteConfig
@@ -45,6 +52,10 @@ class AllocatorSettings:
     phase_switch_interval_s: float = 300.0
     battery_priority_soc_pct: float | None = None
     resolution_a: float = 0.1
+    idle_delay_s: float | None = 60.0
+    idle_threshold_a: float = 1.0
+    vehicle_headroom_a: float | None = 2.0
+    vehicle_probe_interval_s: float = 300.0
 
     def __post_init__(self) -> None:
         """Reject layouts that the allocator cannot evaluate."""
@@ -58,6 +69,14 @@ class AllocatorSettings:
                 raise ValueError(f"charger {charger.id}: unknown circuit {charger.circuit_id!r}")
         if self.resolution_a <= 0.0:
             raise ValueError("resolution must be positive")
+        if self.idle_delay_s is not None and self.idle_delay_s < 0.0:
+            raise ValueError("idle delay must not be negative")
+        if self.idle_threshold_a < 0.0:
+            raise ValueError("idle threshold must not be negative")
+        if self.vehicle_headroom_a is not None and self.vehicle_headroom_a <= 0.0:
+            raise ValueError("vehicle headroom must be positive")
+        if self.vehicle_probe_interval_s <= 0.0:
+            raise ValueError("vehicle probe interval must be positive")
 
 
 def _check_unique(kind: str, ids: list[str]) -> None:
