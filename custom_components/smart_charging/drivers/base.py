@@ -35,6 +35,14 @@ class ChargerProtocolError(DriverError):
     """The charger answered with something the protocol does not allow."""
 
 
+class ServerStartError(DriverError):
+    """A server the drivers need (the OCPP central system) could not be started."""
+
+
+class PortInUseError(ServerStartError):
+    """The server's port is already taken by another program."""
+
+
 class ChargerStatus(StrEnum):
     """A charger's state, common to every protocol."""
 
@@ -102,6 +110,11 @@ class ChargerReading:
     transaction_id: int | None = None
     updated: datetime | None = None
     errors: tuple[str, ...] = field(default_factory=tuple)
+    # The charger keeps offering a current other than the limit it accepted (a stale or
+    # foreign profile caps it, or it ignores ours); raise a repair issue.
+    limit_mismatch: bool = False
+    # The charger refused the last limit (or the safe fallback) it was sent.
+    limit_rejected: bool = False
 
 
 class ChargerDriver(Protocol):
