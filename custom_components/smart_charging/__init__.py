@@ -1,32 +1,143 @@
-"""Smart Charging: Home Assistant as a local smart-charging controller for EV chargers."""
+"""Smart Charging: Home Assistant as a local smart-charging controller for EV chargers.
+
+Two kinds of config entries share the domain: a **site** (meter, fuse, inputs; it owns
+the coordinator and the OCPP central system) and a **charger** (one per charge point,
+created from discovery; it registers its driver with its site's coordinator).
+"""
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from .coordinator import SiteCoordinator, SmartChargingConfigEntry, SmartChargingRuntimeData
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+from .charger import ChargerHandle, charger_config, compat_options
+from .const import CONF_CHARGE_POINT_ID, CONF_SITE_ENTRY_ID, DOMAIN
+from .coordinator import (
+    ChargerRuntimeData,
+    SiteCoordinator,
+    SmartChargingConfigEntry,
+    SmartChargingRuntimeData,
+)
+from .ocpp_link import OcppLink
+
+SITE_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+CHARGER_PLATFORMS: list[Platform] = [Platform.SELECT, Platform.SENSOR]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: SmartChargingConfigEntry) -> bool:
-    """Set up a site from a config entry."""
+def is_charger_entry(entry: ConfigEntry[Any]) -> bool:
+    """Return whether an entry is a charger (as opposed to a site)."""
+    return CONF_SITE_ENTRY_ID in entry.data
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Set up a site or a charger."""
+    if is_charger_entry(entry):
+        return await _async_setup_charger(hass, entry)
+    return await _async_setup_site(hass, entry)
+
+
+async def _async_setup_site(hass: HomeAssistant, entry: SmartChargingConfigEntry) -> bool:
     coordinator = SiteCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = SmartChargingRuntimeData(coordinator=coordinator)
+    link = OcppLink(hass, entry)
+    entry.runtime_data = SmartChargingRuntimeData(coordinator=coordinator, ocpp=link)
     entry.async_on_unload(coordinator.async_start())
     entry.async_on_unload(coordinator.async_clear_issues)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await link.async_start()
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_link(link)))
+    await hass.config_entries.async_forward_entry_setups(entry, SITE_PLATFORMS)
+
+    @callback
+    def bring_in_chargers() -> None:
+        """Chargers that waited for their site are set up as soon as it is loaded."""
+        if entry.state is not ConfigEntryState.LOADED:
+            return
+        for charger in _charger_entries(hass, entry.entry_id):
+            if charger.state in (ConfigEntryState.SETUP_RETRY, ConfigEntryState.NOT_LOADED):
+                hass.config_entries.async_schedule_reload(charger.entry_id)
+
+    entry.async_on_unload(entry.async_on_state_change(bring_in_chargers))
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: SmartChargingConfigEntry) -> bool:
-    """Unload a site; every listener registered with async_on_unload is removed."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+async def _async_setup_charger(hass: HomeAssistant, entry: ConfigEntry[ChargerRuntimeData]) -> bool:
+    site_entry: SmartChargingConfigEntry | None = hass.config_entries.async_get_entry(
+        entry.data[CONF_SITE_ENTRY_ID]
+    )
+    if site_entry is None:
+        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="site_missing")
+    if site_entry.state is not ConfigEntryState.LOADED:
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="site_not_ready")
+    site = site_entry.runtime_data
+    server = site.ocpp.server if site.ocpp is not None else None
+    if server is None:
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="ocpp_not_running")
+    cp_id = entry.data[CONF_CHARGE_POINT_ID]
+    driver = server.get_charger(
+        cp_id, compat_options(entry.options, site.coordinator.site.voltage_v)
+    )
+    handle = ChargerHandle(
+        entry_id=entry.entry_id,
+        charger_id=cp_id,
+        driver=driver,
+        config=charger_config(cp_id, entry.options),
+    )
+    entry.runtime_data = ChargerRuntimeData(site=site, handle=handle, site_entry=site_entry)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    # Entities restore the user's mode before the charger is controlled.
+    await hass.config_entries.async_forward_entry_setups(entry, CHARGER_PLATFORMS)
+    entry.async_on_unload(site.coordinator.async_add_charger(handle))
+    await server.async_admission_changed(cp_id)
+    return True
 
 
-async def _async_reload_on_update(hass: HomeAssistant, entry: SmartChargingConfigEntry) -> None:
+def _stop_link(link: OcppLink) -> Callable[[Event], Coroutine[Any, Any, None]]:
+    async def stop(_event: Event) -> None:
+        """Close every charger connection when Home Assistant stops."""
+        await link.async_stop()
+
+    return stop
+
+
+def _charger_entries(hass: HomeAssistant, site_entry_id: str) -> list[ConfigEntry[Any]]:
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if entry.data.get(CONF_SITE_ENTRY_ID) == site_entry_id
+    ]
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Unload a site (its chargers first) or a charger."""
+    if is_charger_entry(entry):
+        return await hass.config_entries.async_unload_platforms(entry, CHARGER_PLATFORMS)
+    for charger in _charger_entries(hass, entry.entry_id):
+        if charger.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(charger.entry_id)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, SITE_PLATFORMS)
+    if unloaded and entry.runtime_data.ocpp is not None:
+        await entry.runtime_data.ocpp.async_stop()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Forget a deleted charger in its site's server; it is offered as new if it returns."""
+    if not is_charger_entry(entry):
+        return
+    site_entry = hass.config_entries.async_get_entry(entry.data[CONF_SITE_ENTRY_ID])
+    if site_entry is None or site_entry.state is not ConfigEntryState.LOADED:
+        return
+    link = site_entry.runtime_data.ocpp
+    if link is not None and link.server is not None:
+        await link.server.async_remove_charger(entry.data[CONF_CHARGE_POINT_ID])
+
+
+async def _async_reload_on_update(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Apply changed settings without a Home Assistant restart."""
     hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -39,7 +39,7 @@ DEFAULT_MAX_INPUT_AGE: Final = 60
 MIN_FUSE_A: Final = 6
 MAX_FUSE_A: Final = 1000
 MIN_VOLTAGE: Final = 100
-MAX_VOLTAGE: Final = 480
+MAX_VOLTAGE: Final = 280  # phase-to-neutral (277 V in 480Y/277 supplies)
 MIN_CONTROL_INTERVAL: Final = 2
 MAX_CONTROL_INTERVAL: Final = 300
 MIN_INPUT_AGE: Final = 10
@@ -48,3 +48,46 @@ MAX_INPUT_AGE: Final = 3600
 # A state change is acted on at once; further changes within this window are folded into
 # one run at its end, so a chatty meter cannot keep the controller busy.
 REFRESH_COOLDOWN_S: Final = 0.5
+
+# OCPP central system (site options).
+CONF_OCPP_ENABLED: Final = "ocpp_enabled"
+CONF_OCPP_HOST: Final = "ocpp_host"
+CONF_OCPP_PORT: Final = "ocpp_port"
+CONF_OCPP_PASSWORD: Final = "ocpp_password"  # noqa: S105 - a config key, not a secret
+CONF_OCPP_CERTFILE: Final = "ocpp_certfile"
+CONF_OCPP_KEYFILE: Final = "ocpp_keyfile"
+CONF_OCPP_AUTO_ACCEPT: Final = "ocpp_auto_accept"
+DEFAULT_OCPP_PORT: Final = 9100
+
+# Charger entries.
+CONF_ENTRY_TYPE: Final = "entry_type"
+ENTRY_TYPE_SITE: Final = "site"
+ENTRY_TYPE_CHARGER: Final = "charger"
+CONF_SITE_ENTRY_ID: Final = "site_entry_id"
+CONF_PROTOCOL: Final = "protocol"
+PROTOCOL_OCPP: Final = "ocpp"
+CONF_CHARGE_POINT_ID: Final = "charge_point_id"
+CONF_VENDOR: Final = "vendor"
+CONF_MODEL: Final = "model"
+
+# Charger settings (charger entry options).
+CONF_CHARGER_PHASES: Final = "charger_phases"
+CONF_PHASE_WIRING: Final = "phase_wiring"
+CONF_MIN_CURRENT: Final = "min_current"
+CONF_MAX_CURRENT: Final = "max_current"
+CONF_FALLBACK_CURRENT: Final = "fallback_current"
+CONF_PRIORITY: Final = "priority"
+CONF_CAN_SWITCH_PHASES: Final = "can_switch_phases"
+# OCPP compatibility options.
+CONF_RATE_UNIT: Final = "rate_unit"
+CONF_STACK_LEVEL: Final = "stack_level"
+CONF_PROFILE_PURPOSE: Final = "profile_purpose"
+CONF_SKIP_VALIDATION: Final = "skip_schema_validation"
+CONF_SAFE_CURRENT: Final = "safe_current"
+CONF_REMOTE_START: Final = "remote_start"
+
+DEFAULT_MIN_CURRENT: Final = 6
+DEFAULT_MAX_CURRENT: Final = 16
+DEFAULT_SAFE_CURRENT: Final = 6
+
+CHARGER_UNIQUE_ID_PREFIX: Final = "ocpp:"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .charger import ChargerHandle
 from .const import (
     CONF_BATTERY_POWER,
     CONF_BATTERY_SIGN,
@@ -39,6 +40,9 @@ from .const import (
     LOGGER,
     REFRESH_COOLDOWN_S,
 )
+from .control import CommandDispatcher
+from .engine.allocation import AllocationMemory, AllocationResult
+from .engine.allocator import allocate
 from .engine.model import (
     BatterySignConvention,
     InputReading,
@@ -49,6 +53,7 @@ from .engine.model import (
     SiteConfig,
     SiteSnapshot,
 )
+from .engine.settings import AllocatorSettings
 from .engine.surplus import (
     headroom_a,
     import_headroom_w,
@@ -62,6 +67,8 @@ from .inputs import InputSpec, read_input
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from .ocpp_link import OcppLink
+
 type SmartChargingConfigEntry = ConfigEntry[SmartChargingRuntimeData]
 
 
@@ -70,6 +77,16 @@ class SmartChargingRuntimeData:
     """Everything a loaded site entry owns."""
 
     coordinator: SiteCoordinator
+    ocpp: OcppLink | None = None
+
+
+@dataclass(kw_only=True)
+class ChargerRuntimeData:
+    """Everything a loaded charger entry holds."""
+
+    site: SmartChargingRuntimeData
+    site_entry: SmartChargingConfigEntry
+    handle: ChargerHandle
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +98,7 @@ class SiteData:
     min_headroom_a: float | None
     import_headroom_w: float | None
     pv_surplus_w: float | None
+    allocation: AllocationResult
 
     @property
     def failsafe(self) -> bool:
@@ -157,6 +175,45 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             entry.data.get(CONF_BATTERY_SIGN, BatterySignConvention.DISCHARGE_POSITIVE)
         )
         self._missing_reported: set[str] = set()
+        self._flagged_chargers: set[str] = set()
+        self.chargers: dict[str, ChargerHandle] = {}
+        self.memory = AllocationMemory()
+        self._settings: AllocatorSettings | None = None
+        self.dispatcher = CommandDispatcher(hass, entry)
+
+    @callback
+    def async_add_charger(self, handle: ChargerHandle) -> CALLBACK_TYPE:
+        """Control a charger from the next cycle on; return the function that stops it."""
+        self.chargers[handle.charger_id] = handle
+        self._settings = None
+        remove_listener = handle.driver.add_listener(self._async_charger_changed)
+        self._async_charger_changed()
+
+        @callback
+        def remove() -> None:
+            remove_listener()
+            if self.chargers.get(handle.charger_id) is handle:
+                del self.chargers[handle.charger_id]
+                self._settings = None
+            self.dispatcher.async_forget(handle.charger_id)
+
+        return remove
+
+    @callback
+    def _async_charger_changed(self) -> None:
+        """A charger pushed new state: recompute (folded like input changes)."""
+        self.hass.async_create_task(
+            self.async_request_refresh(), f"{DOMAIN} charger change", eager_start=True
+        )
+
+    def allocator_settings(self) -> AllocatorSettings:
+        """The engine's settings for the current set of chargers (cached)."""
+        if self._settings is None:
+            self._settings = AllocatorSettings(
+                site=self.site,
+                chargers=tuple(handle.config for handle in self.chargers.values()),
+            )
+        return self._settings
 
     @property
     def has_grid_power(self) -> bool:
@@ -207,18 +264,41 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         padded = [float(v or 0.0) for v in values] + [0.0] * (3 - len(values))
         return PhaseValues(padded[0], padded[1], padded[2])
 
+    def _with_chargers(self, snapshot: SiteSnapshot) -> SiteSnapshot:
+        """Add every charger's state and request to the site snapshot."""
+        voltage = self.site.voltage_v
+        states = tuple(handle.state(voltage) for handle in self.chargers.values())
+        return replace(
+            snapshot,
+            chargers=states,
+            requests=tuple(handle.request() for handle in self.chargers.values()),
+            ev_power_w=sum(
+                max(0.0, handle.driver.reading.power_w or 0.0) for handle in self.chargers.values()
+            ),
+            ev_currents_a=PhaseValues.from_fn(
+                lambda phase: sum(state.currents_a[phase] for state in states)
+            ),
+        )
+
     async def _async_update_data(self) -> SiteData:
-        """Run one control cycle."""
-        snapshot = self.build_snapshot()
+        """Run one control cycle: read, decide, command."""
+        snapshot = self._with_chargers(self.build_snapshot())
         self._update_missing_issues(snapshot)
+        self._update_charger_issues()
         if snapshot.failsafe:
             LOGGER.debug("Failsafe: unusable inputs %s", snapshot.failsafe_inputs)
+        result = allocate(snapshot, self.allocator_settings(), self.memory, dt_util.now())
+        self.memory = result.memory
+        self.dispatcher.async_dispatch(
+            {cid: h for cid, h in self.chargers.items() if h.online}, result
+        )
         return SiteData(
             snapshot=snapshot,
             headroom_a=headroom_a(snapshot, self.site),
             min_headroom_a=min_headroom_a(snapshot, self.site),
             import_headroom_w=import_headroom_w(snapshot, self.site),
             pv_surplus_w=None if snapshot.grid_power_w is None else pv_surplus_w(snapshot),
+            allocation=result,
         )
 
     def _update_missing_issues(self, snapshot: SiteSnapshot) -> None:
@@ -240,6 +320,28 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             )
         self._missing_reported = missing
 
+    def _update_charger_issues(self) -> None:
+        """Raise a repair issue for each charger that ignores or refuses its limit."""
+        flagged = {
+            cid
+            for cid, handle in self.chargers.items()
+            if handle.driver.reading.limit_mismatch or handle.driver.reading.limit_rejected
+        }
+        for cid in flagged - self._flagged_chargers:
+            LOGGER.warning("Charger %s does not follow its limit", cid)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                _limit_issue_id(cid),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="charger_limit_ignored",
+                translation_placeholders={"charger": cid},
+            )
+        for cid in self._flagged_chargers - flagged:
+            ir.async_delete_issue(self.hass, DOMAIN, _limit_issue_id(cid))
+        self._flagged_chargers = flagged
+
     @callback
     def async_clear_issues(self) -> None:
         """Remove the repair issues this site raised (on unload)."""
@@ -248,6 +350,13 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 self.hass, DOMAIN, _missing_issue_id(self.config_entry.entry_id, entity_id)
             )
         self._missing_reported = set()
+        for cid in self._flagged_chargers:
+            ir.async_delete_issue(self.hass, DOMAIN, _limit_issue_id(cid))
+        self._flagged_chargers = set()
+
+
+def _limit_issue_id(charger_id: str) -> str:
+    return f"charger_limit_ignored_{charger_id}"
 
 
 def _missing_issue_id(entry_id: str, entity_id: str) -> str:

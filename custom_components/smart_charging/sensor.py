@@ -12,13 +12,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SiteCoordinator, SiteData, SmartChargingConfigEntry
+from .coordinator import ChargerRuntimeData, SiteCoordinator, SiteData
 from .engine.model import Phase, SiteConfig
 from .entity import SiteEntity
+from .sensor_charger import CHARGER_SENSORS, ChargerSensor
 
 PARALLEL_UPDATES = 0
 
@@ -147,11 +149,18 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: SmartChargingConfigEntry,
+    entry: ConfigEntry[Any],
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the site's sensors."""
-    coordinator = entry.runtime_data.coordinator
+    """Add a site's or a charger's sensors."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, ChargerRuntimeData):
+        async_add_entities(
+            ChargerSensor(runtime.site.coordinator, runtime.handle, entry.title, description)
+            for description in CHARGER_SENSORS
+        )
+        return
+    coordinator = runtime.coordinator
     async_add_entities(
         SiteSensor(coordinator, description)
         for description in SITE_SENSORS

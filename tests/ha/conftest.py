@@ -17,6 +17,8 @@ from custom_components.smart_charging.const import (
     CONF_GRID_SIGN,
     CONF_MAIN_FUSE,
     CONF_MAX_IMPORT,
+    CONF_OCPP_HOST,
+    CONF_OCPP_PORT,
     CONF_PHASES,
     CONF_PV_POWER,
     CONF_VOLTAGE,
@@ -44,6 +46,11 @@ SITE_DATA: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def auto_socket_enabled(socket_enabled: None) -> None:
+    """Let the site's OCPP server bind to 127.0.0.1 (port 0 in tests)."""
 
 
 def set_power(hass: HomeAssistant, entity_id: str, value: float | str, unit: str = "W") -> None:
@@ -82,6 +89,7 @@ def site_entry(hass: HomeAssistant) -> MockConfigEntry:
         data=dict(SITE_DATA),
         version=1,
         entry_id="01JSMARTCHARGINGSITE000000",
+        options={CONF_OCPP_PORT: 0, CONF_OCPP_HOST: "127.0.0.1"},
     )
     entry.add_to_hass(hass)
     return entry

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+import socket
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
@@ -24,6 +31,13 @@ from custom_components.smart_charging.const import (
     CONF_MAIN_FUSE,
     CONF_MAX_IMPORT,
     CONF_MAX_INPUT_AGE,
+    CONF_OCPP_AUTO_ACCEPT,
+    CONF_OCPP_CERTFILE,
+    CONF_OCPP_ENABLED,
+    CONF_OCPP_HOST,
+    CONF_OCPP_KEYFILE,
+    CONF_OCPP_PASSWORD,
+    CONF_OCPP_PORT,
     CONF_PHASES,
     CONF_PRICE,
     CONF_PV_POWER,
@@ -139,7 +153,7 @@ async def test_user_flow_errors_then_retry(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [(CONF_MAIN_FUSE, 5), (CONF_MAIN_FUSE, 1001), (CONF_VOLTAGE, 90), (CONF_VOLTAGE, 500)],
+    [(CONF_MAIN_FUSE, 5), (CONF_MAIN_FUSE, 1001), (CONF_VOLTAGE, 90), (CONF_VOLTAGE, 300)],
 )
 async def test_user_flow_range_errors_then_retry(
     hass: HomeAssistant, field: str, value: float
@@ -201,17 +215,141 @@ async def test_reconfigure_refuses_meter_of_other_site(
     assert result["reason"] == "reconfigure_successful"
 
 
-async def test_options_flow(hass: HomeAssistant, loaded_site: MockConfigEntry) -> None:
-    """Options are stored as integers and applied by reloading the site."""
+async def test_options_flow(
+    hass: HomeAssistant, loaded_site: MockConfigEntry, unused_tcp_port: int
+) -> None:
+    """Options are validated, stored normalised and applied by reloading the site."""
     result = await hass.config_entries.options.async_init(loaded_site.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_CONTROL_INTERVAL: 5.0, CONF_MAX_INPUT_AGE: 30.0}
+        result["flow_id"],
+        {
+            CONF_CONTROL_INTERVAL: 5.0,
+            CONF_MAX_INPUT_AGE: 30.0,
+            CONF_OCPP_ENABLED: True,
+            CONF_OCPP_HOST: "127.0.0.1",
+            CONF_OCPP_PORT: float(unused_tcp_port),
+            CONF_OCPP_PASSWORD: "",
+            CONF_OCPP_AUTO_ACCEPT: False,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert loaded_site.options == {CONF_CONTROL_INTERVAL: 5, CONF_MAX_INPUT_AGE: 30}
+    assert loaded_site.options == {
+        CONF_CONTROL_INTERVAL: 5,
+        CONF_MAX_INPUT_AGE: 30,
+        CONF_OCPP_ENABLED: True,
+        CONF_OCPP_HOST: "127.0.0.1",
+        CONF_OCPP_PORT: unused_tcp_port,
+        CONF_OCPP_AUTO_ACCEPT: False,
+    }
     coordinator = loaded_site.runtime_data.coordinator
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 5
     assert coordinator.max_input_age.total_seconds() == 30
+    link = loaded_site.runtime_data.ocpp
+    assert link is not None
+    assert link.server is not None
+    assert link.server.port == unused_tcp_port
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+async def test_options_flow_errors_then_retry(
+    hass: HomeAssistant, loaded_site: MockConfigEntry, tmp_path: Path
+) -> None:
+    """Bad OCPP settings are reported on their field; a corrected form is accepted."""
+    cert, key = _self_signed(tmp_path)
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        base = {
+            CONF_CONTROL_INTERVAL: 10,
+            CONF_MAX_INPUT_AGE: 60,
+            CONF_OCPP_ENABLED: True,
+            CONF_OCPP_HOST: "127.0.0.1",
+            CONF_OCPP_PORT: busy,
+            CONF_OCPP_AUTO_ACCEPT: True,
+        }
+        cases = [
+            ({}, {CONF_OCPP_PORT: "port_in_use"}),
+            ({CONF_OCPP_PASSWORD: "short"}, {CONF_OCPP_PASSWORD: "password_length"}),
+            ({CONF_OCPP_CERTFILE: cert}, {CONF_OCPP_KEYFILE: "tls_pair_required"}),
+            ({CONF_OCPP_KEYFILE: key}, {CONF_OCPP_CERTFILE: "tls_pair_required"}),
+            (
+                {CONF_OCPP_CERTFILE: str(tmp_path / "junk.pem"), CONF_OCPP_KEYFILE: key},
+                {CONF_OCPP_CERTFILE: "tls_invalid"},
+            ),
+        ]
+        result = await hass.config_entries.options.async_init(loaded_site.entry_id)
+        for change, errors in cases:
+            result = await hass.config_entries.options.async_configure(
+                result["flow_id"], {**base, **change}
+            )
+            assert result["type"] is FlowResultType.FORM
+            assert result["errors"] == {
+                **errors,
+                **({} if CONF_OCPP_PORT in errors else {CONF_OCPP_PORT: "port_in_use"}),
+            }
+    # The port is free again; TLS and a password are accepted.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **base,
+            CONF_OCPP_PASSWORD: "a-long-enough-password",
+            CONF_OCPP_CERTFILE: cert,
+            CONF_OCPP_KEYFILE: key,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    link = loaded_site.runtime_data.ocpp
+    assert link.server is not None
+    assert link.server.port == busy
+
+
+async def test_options_flow_ocpp_off(hass: HomeAssistant, loaded_site: MockConfigEntry) -> None:
+    """Turning the OCPP server off skips its checks and stops it."""
+    result = await hass.config_entries.options.async_init(loaded_site.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_CONTROL_INTERVAL: 10,
+            CONF_MAX_INPUT_AGE: 60,
+            CONF_OCPP_ENABLED: False,
+            CONF_OCPP_PORT: 1,
+            CONF_OCPP_PASSWORD: "x",
+            CONF_OCPP_AUTO_ACCEPT: False,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    link = loaded_site.runtime_data.ocpp
+    assert link is not None
+    assert link.server is None

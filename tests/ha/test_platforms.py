@@ -28,7 +28,7 @@ async def test_entities(
     platform: Platform,
 ) -> None:
     """Every site entity, its registry entry and its state match the snapshot."""
-    with patch("custom_components.smart_charging.PLATFORMS", [platform]):
+    with patch("custom_components.smart_charging.SITE_PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(site_entry.entry_id)
         await hass.async_block_till_done()
     await snapshot_platform(hass, entity_registry, snapshot, site_entry.entry_id)

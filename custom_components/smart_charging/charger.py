@@ -1,0 +1,126 @@
+"""One charger as the site sees it: its driver, its settings and its latest command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .const import (
+    CONF_CAN_SWITCH_PHASES,
+    CONF_CHARGER_PHASES,
+    CONF_FALLBACK_CURRENT,
+    CONF_MAX_CURRENT,
+    CONF_MIN_CURRENT,
+    CONF_PHASE_WIRING,
+    CONF_PRIORITY,
+    CONF_PROFILE_PURPOSE,
+    CONF_RATE_UNIT,
+    CONF_REMOTE_START,
+    CONF_SAFE_CURRENT,
+    CONF_SKIP_VALIDATION,
+    CONF_STACK_LEVEL,
+)
+from .drivers.base import ChargerDriver, ChargerReading, ChargerStatus
+from .drivers.ocpp import CompatOptions, PhaseSwitching, ProfilePurpose, RateUnit
+from .engine.model import (
+    ALL_PHASES,
+    ChargerConfig,
+    ChargerMode,
+    ChargerRequest,
+    ChargerState,
+    Phase,
+    PhaseValues,
+)
+from .flow_charger import DEFAULT_CHARGER_OPTIONS
+
+
+def charger_config(charger_id: str, options: Mapping[str, Any]) -> ChargerConfig:
+    """Build the engine's view of a charger from its entry options."""
+    values = {**DEFAULT_CHARGER_OPTIONS, **options}
+    fallback = values.get(CONF_FALLBACK_CURRENT)
+    return ChargerConfig(
+        id=charger_id,
+        phases=int(values[CONF_CHARGER_PHASES]),
+        phase=Phase(values[CONF_PHASE_WIRING]),
+        min_current_a=float(values[CONF_MIN_CURRENT]),
+        max_current_a=float(values[CONF_MAX_CURRENT]),
+        fallback_current_a=None if fallback is None else float(fallback),
+        priority=int(values[CONF_PRIORITY]),
+        can_switch_phases=bool(values[CONF_CAN_SWITCH_PHASES]),
+    )
+
+
+def compat_options(options: Mapping[str, Any], voltage_v: float) -> CompatOptions:
+    """Build a charger's OCPP compatibility options from its entry options."""
+    values = {**DEFAULT_CHARGER_OPTIONS, **options}
+    return CompatOptions(
+        rate_unit=RateUnit(values[CONF_RATE_UNIT]),
+        stack_level=int(values[CONF_STACK_LEVEL]),
+        purpose=ProfilePurpose(values[CONF_PROFILE_PURPOSE]),
+        skip_schema_validation=bool(values[CONF_SKIP_VALIDATION]),
+        phase_switching=(
+            PhaseSwitching.ENABLED if values[CONF_CAN_SWITCH_PHASES] else PhaseSwitching.DISABLED
+        ),
+        remote_start=bool(values[CONF_REMOTE_START]),
+        safe_current_a=float(values[CONF_SAFE_CURRENT]),
+        supply_phases=int(values[CONF_CHARGER_PHASES]),
+        nominal_voltage_v=voltage_v,
+    )
+
+
+def site_currents(config: ChargerConfig, reading: ChargerReading, voltage_v: float) -> PhaseValues:
+    """Map what a charger measures onto the site's phases.
+
+    A single-phase charger's current flows on the phase it is wired to, whatever its own
+    meter calls that phase. Without per-phase currents the power is spread over the
+    phases the charger uses.
+    """
+    if reading.currents_a is not None:
+        measured = reading.currents_a
+        if config.phases == 1:
+            total = max(measured)
+            return PhaseValues.from_fn(lambda p: total if p is config.phase else 0.0)
+        return PhaseValues.from_tuple(measured)
+    if not reading.power_w:
+        return PhaseValues()
+    phases = config.phases if reading.active_phases is None else reading.active_phases
+    per_phase = max(0.0, reading.power_w) / (voltage_v * max(1, phases))
+    if config.phases == 1 or phases == 1:
+        wired = config.phase if config.phases == 1 else Phase.L1
+        return PhaseValues.from_fn(lambda p: per_phase if p is wired else 0.0)
+    return PhaseValues.from_fn(lambda p: per_phase if p in ALL_PHASES[:phases] else 0.0)
+
+
+@dataclass(kw_only=True)
+class ChargerHandle:
+    """A charger registered with a site coordinator."""
+
+    entry_id: str
+    charger_id: str
+    driver: ChargerDriver
+    config: ChargerConfig
+    mode: ChargerMode = ChargerMode.FAST
+
+    def state(self, voltage_v: float) -> ChargerState:
+        """The charger's state for this cycle's snapshot."""
+        reading = self.driver.reading
+        return ChargerState(
+            id=self.charger_id,
+            connected=reading.status.vehicle_connected,
+            charging=reading.status is ChargerStatus.CHARGING,
+            currents_a=site_currents(self.config, reading, voltage_v),
+            active_phases=reading.active_phases,
+            soc_pct=reading.soc_pct,
+            session_energy_kwh=reading.session_energy_kwh or 0.0,
+            temperature_c=reading.temperature_c,
+        )
+
+    def request(self) -> ChargerRequest:
+        """What the user asks of this charger."""
+        return ChargerRequest(charger_id=self.charger_id, mode=self.mode)
+
+    @property
+    def online(self) -> bool:
+        """Return whether the charger can be commanded."""
+        return self.driver.reading.status is not ChargerStatus.OFFLINE

@@ -1,0 +1,67 @@
+"""Selects of a charger device: its charging mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from .charger import ChargerHandle
+from .coordinator import ChargerRuntimeData, SiteCoordinator
+from .engine.model import ChargerMode
+from .entity import ChargerEntity
+
+PARALLEL_UPDATES = 0
+
+MODE = SelectEntityDescription(
+    key="mode",
+    translation_key="mode",
+    options=[mode.value for mode in ChargerMode],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a charger's selects."""
+    runtime: ChargerRuntimeData = entry.runtime_data
+    async_add_entities([ModeSelect(runtime.site.coordinator, runtime.handle, entry.title, MODE)])
+
+
+class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
+    """The charger's mode; it survives restarts."""
+
+    def __init__(
+        self,
+        coordinator: SiteCoordinator,
+        handle: ChargerHandle,
+        title: str,
+        description: SelectEntityDescription,
+    ) -> None:
+        """Bind the select to its charger."""
+        super().__init__(coordinator, handle, title, description.key)
+        self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the mode the user chose before a restart."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_state()
+        if last is not None and last.state in self.options:
+            self.handle.mode = ChargerMode(last.state)
+
+    @property
+    def current_option(self) -> str:
+        """Return the charger's mode."""
+        return self.handle.mode.value
+
+    async def async_select_option(self, option: str) -> None:
+        """Switch mode and act on it at once."""
+        self.handle.mode = ChargerMode(option)
+        self.async_write_ha_state()
+        await self.coordinator.async_refresh()

@@ -1,0 +1,176 @@
+"""Sensors of a charger device: what it does, what it is allowed, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
+
+from .charger import ChargerHandle
+from .coordinator import SiteCoordinator, SiteData
+from .drivers.base import ChargerStatus
+from .engine.allocation import ChargerAllocation
+from .engine.model import Reason
+from .entity import ChargerEntity
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerView:
+    """What a charger sensor reads: the charger and this cycle's decision for it."""
+
+    handle: ChargerHandle
+    data: SiteData
+
+    @property
+    def allocation(self) -> ChargerAllocation | None:
+        """Return the decision of the latest cycle for the charger."""
+        return self.data.allocation.get(self.handle.charger_id)
+
+
+def _phase_current(index: int) -> Callable[[ChargerView], float | None]:
+    def value(view: ChargerView) -> float | None:
+        currents = view.handle.driver.reading.currents_a
+        return None if currents is None else round(currents[index], 2)
+
+    return value
+
+
+def _allocated(view: ChargerView) -> float | None:
+    allocation = view.allocation
+    return None if allocation is None else allocation.current_a
+
+
+def _reason(view: ChargerView) -> str | None:
+    allocation = view.allocation
+    return None if allocation is None else allocation.reason.value
+
+
+def _reason_attributes(view: ChargerView) -> Mapping[str, Any]:
+    allocation = view.allocation
+    reading = view.handle.driver.reading
+    attributes: dict[str, Any] = {}
+    if allocation is not None:
+        attributes.update(dict(allocation.details))
+        attributes["phases"] = allocation.phases
+    attributes["limit_ignored"] = reading.limit_mismatch
+    attributes["limit_rejected"] = reading.limit_rejected
+    return attributes
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerSensorDescription(SensorEntityDescription):
+    """A charger sensor: how to read it."""
+
+    value_fn: Callable[[ChargerView], float | str | None]
+    attrs_fn: Callable[[ChargerView], Mapping[str, Any]] | None = None
+    needs_connection: bool = True
+
+
+CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
+    ChargerSensorDescription(
+        key="status",
+        translation_key="charger_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ChargerStatus],
+        value_fn=lambda view: view.handle.driver.reading.status.value,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="power",
+        translation_key="charging_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda view: view.handle.driver.reading.power_w,
+    ),
+    *(
+        ChargerSensorDescription(
+            key=f"current_l{index + 1}",
+            translation_key=f"current_l{index + 1}",
+            device_class=SensorDeviceClass.CURRENT,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=1,
+            entity_registry_enabled_default=False,
+            value_fn=_phase_current(index),
+        )
+        for index in range(3)
+    ),
+    ChargerSensorDescription(
+        key="energy",
+        translation_key="energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda view: view.handle.driver.reading.energy_kwh,
+    ),
+    ChargerSensorDescription(
+        key="allocated_current",
+        translation_key="allocated_current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
+        value_fn=_allocated,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="reason",
+        translation_key="reason",
+        device_class=SensorDeviceClass.ENUM,
+        options=[reason.value for reason in Reason],
+        value_fn=_reason,
+        attrs_fn=_reason_attributes,
+        needs_connection=False,
+    ),
+)
+
+
+class ChargerSensor(ChargerEntity, SensorEntity):
+    """A figure of one charger."""
+
+    entity_description: ChargerSensorDescription
+
+    def __init__(
+        self,
+        coordinator: SiteCoordinator,
+        handle: ChargerHandle,
+        title: str,
+        description: ChargerSensorDescription,
+    ) -> None:
+        """Bind the description to the charger."""
+        super().__init__(coordinator, handle, title, description.key)
+        self.entity_description = description
+
+    @property
+    def _view(self) -> ChargerView:
+        return ChargerView(self.handle, self.coordinator.data)
+
+    @property
+    def available(self) -> bool:
+        """Measurements are unavailable while the charger is offline."""
+        if not super().available:
+            return False
+        return not self.entity_description.needs_connection or self.handle.online
+
+    @property
+    def native_value(self) -> float | str | None:
+        """Return the sensor's value from the latest cycle."""
+        return self.entity_description.value_fn(self._view)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return extra detail where the description has some."""
+        if self.entity_description.attrs_fn is None:
+            return None
+        return self.entity_description.attrs_fn(self._view)

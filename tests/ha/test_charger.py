@@ -1,0 +1,379 @@
+"""Charger entries: settings, entities, mode, diagnostics, repairs and lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import replace
+import socket
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.smart_charging.charger import site_currents
+from custom_components.smart_charging.const import (
+    CONF_CHARGER_PHASES,
+    CONF_FALLBACK_CURRENT,
+    CONF_MAX_CURRENT,
+    CONF_MIN_CURRENT,
+    CONF_OCPP_PORT,
+    CONF_PHASE_WIRING,
+    CONF_SAFE_CURRENT,
+    DOMAIN,
+)
+from custom_components.smart_charging.drivers.base import (
+    ChargerReading,
+    ChargerStatus,
+    ChargerTimeoutError,
+    ServerStartError,
+)
+from custom_components.smart_charging.drivers.ocpp import Admission
+from custom_components.smart_charging.engine.model import ChargerConfig, Phase
+from custom_components.smart_charging.flow_charger import DEFAULT_CHARGER_OPTIONS
+from tests.drivers.ocpp_helpers import ClientFactory, is_ready, wait_until
+
+from .test_ocpp import CP, charger_entry, server_port
+
+MODE = "select.acme_wallbox_11_cp1_mode"
+REASON = "sensor.acme_wallbox_11_cp1_reason"
+STATUS = "sensor.acme_wallbox_11_cp1_status"
+POWER = "sensor.acme_wallbox_11_cp1_charging_power"
+
+
+@pytest.fixture
+async def clients() -> AsyncGenerator[ClientFactory]:
+    """Simulated charge points, closed after the test."""
+    factory = ClientFactory()
+    yield factory
+    await factory.close()
+
+
+@pytest.fixture
+async def loaded_charger(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """A confirmed charger whose site is loaded (the charger is not connected)."""
+    entry = charger_entry(hass)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "site_inputs")
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.SELECT])
+async def test_charger_entities(
+    hass: HomeAssistant,
+    site_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """A charger's entities, offline, match the snapshot."""
+    entry = charger_entry(hass)
+    with (
+        patch("custom_components.smart_charging.CHARGER_PLATFORMS", [platform]),
+        patch("custom_components.smart_charging.SITE_PLATFORMS", []),
+    ):
+        assert await hass.config_entries.async_setup(site_entry.entry_id)
+        await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_offline_charger_explains_itself(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry
+) -> None:
+    """Offline: status says so, measurements are unavailable, the reason is explicit."""
+    assert hass.states.get(STATUS).state == "offline"
+    assert hass.states.get(POWER).state == "unavailable"
+    assert hass.states.get(REASON).state == "not_connected"
+    assert hass.states.get(MODE).state == "fast"
+
+
+async def test_mode_select_drives_the_engine(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """Choosing a mode applies at once; off pauses a charging car."""
+    site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
+    assert site is not None
+    client = await clients.connect(server_port(site), CP)
+    await client.cp.boot()
+    await wait_until(loaded_charger.runtime_data.handle.driver, is_ready)
+    await client.cp.status("Charging")
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": MODE, "option": "off"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(MODE).state == "off"
+    assert hass.states.get(REASON).state == "mode_off"
+    assert loaded_charger.runtime_data.handle.mode == "off"
+
+
+async def test_mode_is_restored_after_restart(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry
+) -> None:
+    """The user's mode survives a restart, before the charger is controlled."""
+    mock_restore_cache(hass, [State(MODE, "pv")])
+    entry = charger_entry(hass)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(MODE).state == "pv"
+    assert entry.runtime_data.handle.mode == "pv"
+
+
+async def test_charger_options_flow(hass: HomeAssistant, loaded_charger: MockConfigEntry) -> None:
+    """Charger settings are validated per field and applied by a reload."""
+    result = await hass.config_entries.options.async_init(loaded_charger.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger"
+    form = {**DEFAULT_CHARGER_OPTIONS, CONF_CHARGER_PHASES: "1", CONF_PHASE_WIRING: "l2"}
+    for change, errors in (
+        ({CONF_MIN_CURRENT: 20, CONF_MAX_CURRENT: 16}, {CONF_MIN_CURRENT: "min_above_max"}),
+        ({CONF_FALLBACK_CURRENT: 3}, {CONF_FALLBACK_CURRENT: "fallback_below_min"}),
+        ({CONF_FALLBACK_CURRENT: 20}, {CONF_FALLBACK_CURRENT: "above_max"}),
+        ({CONF_SAFE_CURRENT: 4}, {CONF_SAFE_CURRENT: "safe_below_6"}),
+        ({CONF_SAFE_CURRENT: 20}, {CONF_SAFE_CURRENT: "above_max"}),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**form, **change}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**form, CONF_FALLBACK_CURRENT: 0, CONF_MAX_CURRENT: 32}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert loaded_charger.state is ConfigEntryState.LOADED
+    config = loaded_charger.runtime_data.handle.config
+    assert (config.phases, config.phase, config.max_current_a) == (1, Phase.L2, 32.0)
+    assert config.fallback_current_a == 0.0
+
+
+async def test_charger_reconfigure_points_to_options(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry
+) -> None:
+    """Reconfigure is for sites; a charger's settings live under Configure."""
+    result = await loaded_charger.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "charger_settings_in_options"
+
+
+async def test_charger_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    loaded_charger: MockConfigEntry,
+) -> None:
+    """Charger diagnostics hold its settings, reading and decision."""
+    result = await get_diagnostics_for_config_entry(hass, hass_client, loaded_charger)
+    assert result["entry"]["unique_id"] == "**REDACTED**"
+    assert result["mode"] == "fast"
+    assert result["reading"]["status"] == "offline"
+    assert result["allocation"]["reason"] == "not_connected"
+    assert result["driver"]["connected"] is False
+    site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
+    assert site is not None
+    site_diag = await get_diagnostics_for_config_entry(hass, hass_client, site)
+    assert site_diag["chargers"] == [CP]
+    assert site_diag["last_cycle"]["allocations"][0]["charger_id"] == CP
+
+
+async def test_limit_problems_raise_a_repair_issue(
+    hass: HomeAssistant,
+    loaded_charger: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charger that ignores or refuses its limit raises a repair issue until it follows."""
+    driver = loaded_charger.runtime_data.handle.driver
+    coordinator = loaded_charger.runtime_data.site.coordinator
+    with patch.object(type(driver), "reading", replace(driver.reading, limit_mismatch=True)):
+        await coordinator.async_refresh()
+    issue = issue_registry.async_get_issue(DOMAIN, f"charger_limit_ignored_{CP}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"charger": CP}
+    await coordinator.async_refresh()
+    assert issue_registry.async_get_issue(DOMAIN, f"charger_limit_ignored_{CP}") is None
+
+
+async def test_unloading_the_site_unloads_its_chargers(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry, site_entry: MockConfigEntry
+) -> None:
+    """Chargers follow their site down and back up."""
+    assert await hass.config_entries.async_unload(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert loaded_charger.state is ConfigEntryState.NOT_LOADED
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert loaded_charger.state is ConfigEntryState.LOADED
+
+
+async def test_removing_a_charger_forgets_it(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry
+) -> None:
+    """A deleted charger is dropped from its site's control and server."""
+    site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
+    assert site is not None
+    await hass.config_entries.async_remove(loaded_charger.entry_id)
+    await hass.async_block_till_done()
+    assert site.runtime_data.coordinator.chargers == {}
+    assert CP not in site.runtime_data.ocpp.server.chargers
+
+
+async def test_charger_waits_for_a_server(
+    hass: HomeAssistant,
+    site_inputs: None,
+    site_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """With the OCPP port taken, the site loads with a repair issue; chargers wait."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        hass.config_entries.async_update_entry(
+            site_entry, options={**site_entry.options, CONF_OCPP_PORT: port}
+        )
+        entry = charger_entry(hass)
+        assert await hass.config_entries.async_setup(site_entry.entry_id)
+        await hass.async_block_till_done()
+    assert site_entry.state is ConfigEntryState.LOADED
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issue = issue_registry.async_get_issue(DOMAIN, f"ocpp_port_in_use_{site_entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"port": str(port), "site": "Home"}
+
+
+async def test_charger_of_a_missing_site_fails(hass: HomeAssistant) -> None:
+    """A charger whose site was deleted cannot load, and says why."""
+    entry = charger_entry(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert "no longer exists" in entry.reason
+
+
+@pytest.mark.parametrize(
+    ("config", "reading", "expected"),
+    [
+        (
+            ChargerConfig("a", phases=1, phase=Phase.L3),
+            ChargerReading(currents_a=(16, 0, 0)),
+            (0, 0, 16),
+        ),
+        (ChargerConfig("a"), ChargerReading(currents_a=(10, 11, 12)), (10, 11, 12)),
+        (ChargerConfig("a"), ChargerReading(power_w=6900), (10, 10, 10)),
+        (ChargerConfig("a"), ChargerReading(power_w=2300, active_phases=1), (10, 0, 0)),
+        (ChargerConfig("a", phases=1, phase=Phase.L2), ChargerReading(power_w=2300), (0, 10, 0)),
+        (ChargerConfig("a"), ChargerReading(status=ChargerStatus.CHARGING), (0, 0, 0)),
+    ],
+)
+def test_site_currents(
+    config: ChargerConfig, reading: ChargerReading, expected: tuple[float, float, float]
+) -> None:
+    """What a charger measures lands on the right site phases."""
+    assert site_currents(config, reading, 230).as_tuple() == pytest.approx(expected)
+
+
+async def test_driver_errors_are_logged_once(
+    hass: HomeAssistant,
+    loaded_charger: MockConfigEntry,
+    clients: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A charger that cannot take its limit is reported once, and again when it recovers."""
+    site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
+    assert site is not None
+    client = await clients.connect(server_port(site), CP)
+    await client.cp.boot()
+    driver = loaded_charger.runtime_data.handle.driver
+    await wait_until(driver, is_ready)
+    coordinator = site.runtime_data.coordinator
+    with patch.object(
+        type(driver), "async_apply", side_effect=ChargerTimeoutError("no answer")
+    ) as apply:
+        await coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert apply.call_count == 2
+    assert caplog.text.count("did not take its limit") == 1
+    assert coordinator.dispatcher.failing == {CP}
+    await coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "takes its limits again" in caplog.text
+    assert coordinator.dispatcher.failing == set()
+
+
+async def test_discovery_for_an_unloaded_site_aborts(
+    hass: HomeAssistant, loaded_site: MockConfigEntry
+) -> None:
+    """A discovery naming a site that is not loaded is dropped."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": "integration_discovery"},
+        data={"site_entry_id": "gone", "charge_point_id": "CP5"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "site_not_loaded"
+
+
+async def test_server_start_failure_keeps_the_site(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry
+) -> None:
+    """An OCPP server that cannot start leaves the site running without it."""
+    with patch(
+        "custom_components.smart_charging.ocpp_link.OcppServer.async_start",
+        side_effect=ServerStartError("boom"),
+    ):
+        assert await hass.config_entries.async_setup(site_entry.entry_id)
+        await hass.async_block_till_done()
+    assert site_entry.state is ConfigEntryState.LOADED
+    link = site_entry.runtime_data.ocpp
+    assert link is not None
+    assert link.server is None
+
+
+async def test_admission_follows_the_entries(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry
+) -> None:
+    """Confirmed → accept; disabled, or another site's → reject; unknown → pending."""
+    site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
+    assert site is not None
+    link = site.runtime_data.ocpp
+    assert link.admission(CP) is Admission.ACCEPT
+    assert link.admission("new") is Admission.PENDING
+    other = charger_entry(hass, "CP2")
+    hass.config_entries.async_update_entry(other, data={**other.data, "site_entry_id": "x"})
+    assert link.admission("CP2") is Admission.REJECT
+    await hass.config_entries.async_set_disabled_by(
+        loaded_charger.entry_id, ConfigEntryDisabler.USER
+    )
+    assert link.admission(CP) is Admission.REJECT
+
+
+async def test_removing_a_charger_of_an_unloaded_site(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry, site_entry: MockConfigEntry
+) -> None:
+    """Deleting a charger while its site is unloaded is fine."""
+    assert await hass.config_entries.async_unload(site_entry.entry_id)
+    await hass.config_entries.async_remove(loaded_charger.entry_id)
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_get_entry(loaded_charger.entry_id) is None
