@@ -14,6 +14,8 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
 from .charger import ChargerHandle, charger_config, compat_options
 from .const import CONF_CHARGE_POINT_ID, CONF_SITE_ENTRY_ID, DOMAIN
@@ -24,9 +26,19 @@ from .coordinator import (
     SmartChargingRuntimeData,
 )
 from .ocpp_link import OcppLink
+from .services import async_setup_services
 
 SITE_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
-CHARGER_PLATFORMS: list[Platform] = [Platform.SELECT, Platform.SENSOR]
+CHARGER_PLATFORMS: list[Platform] = [Platform.SELECT, Platform.SENSOR, Platform.SWITCH]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, which find their site or charger by device."""
+    async_setup_services(hass)
+    return True
 
 
 def is_charger_entry(entry: ConfigEntry[Any]) -> bool:
@@ -85,6 +97,7 @@ async def _async_setup_charger(hass: HomeAssistant, entry: ConfigEntry[ChargerRu
     handle = ChargerHandle(
         entry_id=entry.entry_id,
         charger_id=cp_id,
+        unique_id=str(entry.unique_id),
         driver=driver,
         config=charger_config(cp_id, entry.options),
     )

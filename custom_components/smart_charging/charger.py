@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .const import (
@@ -97,10 +98,48 @@ class ChargerHandle:
     """A charger registered with a site coordinator."""
 
     entry_id: str
-    charger_id: str
+    charger_id: str  # the engine's id, unique within the site
+    unique_id: str  # the config entry's unique id, also the device identifier
     driver: ChargerDriver
     config: ChargerConfig
     mode: ChargerMode = ChargerMode.FAST
+    last_active_mode: ChargerMode = ChargerMode.FAST  # what "Charging: on" returns to
+    target_soc_pct: float | None = None
+    target_energy_kwh: float | None = None
+    ready_by: datetime | None = None
+    boost_until: datetime | None = None
+    boost_energy_kwh: float | None = None  # session energy at which a boost ends
+
+    def set_mode(self, mode: ChargerMode) -> None:
+        """Switch mode; a boost in progress ends."""
+        self.mode = mode
+        if mode is not ChargerMode.OFF:
+            self.last_active_mode = mode
+        self.boost_until = None
+        self.boost_energy_kwh = None
+
+    def start_boost(self, until: datetime, energy_kwh: float | None) -> None:
+        """Charge at full power until ``until`` (or until ``energy_kwh`` more is in)."""
+        session = self.driver.reading.session_energy_kwh or 0.0
+        self.boost_until = until
+        self.boost_energy_kwh = None if energy_kwh is None else session + energy_kwh
+
+    @property
+    def boosting(self) -> bool:
+        """Return whether a boost is in progress."""
+        return self.boost_until is not None
+
+    def expire_boost(self, now: datetime) -> bool:
+        """End a boost whose time or energy is reached; return whether it ended."""
+        if self.boost_until is None:
+            return False
+        session = self.driver.reading.session_energy_kwh or 0.0
+        done_energy = self.boost_energy_kwh is not None and session >= self.boost_energy_kwh
+        if now >= self.boost_until or done_energy:
+            self.boost_until = None
+            self.boost_energy_kwh = None
+            return True
+        return False
 
     def state(self, voltage_v: float) -> ChargerState:
         """The charger's state for this cycle's snapshot."""
@@ -117,8 +156,15 @@ class ChargerHandle:
         )
 
     def request(self) -> ChargerRequest:
-        """What the user asks of this charger."""
-        return ChargerRequest(charger_id=self.charger_id, mode=self.mode)
+        """What the user asks of this charger (a boost runs as ``fast`` without targets)."""
+        if self.boosting:
+            return ChargerRequest(charger_id=self.charger_id, mode=ChargerMode.FAST)
+        return ChargerRequest(
+            charger_id=self.charger_id,
+            mode=self.mode,
+            target_soc_pct=self.target_soc_pct,
+            target_energy_kwh=self.target_energy_kwh,
+        )
 
     @property
     def online(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -45,6 +45,7 @@ from .engine.allocation import AllocationMemory, AllocationResult
 from .engine.allocator import allocate
 from .engine.model import (
     BatterySignConvention,
+    ExternalLimit,
     InputReading,
     InputRole,
     InputStatus,
@@ -179,6 +180,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.chargers: dict[str, ChargerHandle] = {}
         self.memory = AllocationMemory()
         self._settings: AllocatorSettings | None = None
+        self.grid_limit: ExternalLimit | None = None
         self.dispatcher = CommandDispatcher(hass, entry)
 
     @callback
@@ -280,14 +282,32 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             ),
         )
 
+    def set_grid_limit(self, power_w: float, until: datetime | None) -> None:
+        """Cap the chargers' combined power (an external signal) until ``until``."""
+        self.grid_limit = ExternalLimit(power_w=power_w, expires_at=until)
+
+    def _active_grid_limit(self, now: datetime) -> ExternalLimit | None:
+        """The grid limit in force; one set for a while lapses into the normal limits."""
+        if self.grid_limit is not None and self.grid_limit.stale(now):
+            LOGGER.info("Grid limit of %s W ended", self.grid_limit.power_w)
+            self.grid_limit = None
+        return self.grid_limit
+
     async def _async_update_data(self) -> SiteData:
         """Run one control cycle: read, decide, command."""
-        snapshot = self._with_chargers(self.build_snapshot())
+        now = dt_util.now()
+        for handle in self.chargers.values():
+            if handle.expire_boost(now):
+                LOGGER.info("Boost of %s ended; back to %s", handle.charger_id, handle.mode)
+        snapshot = replace(
+            self._with_chargers(self.build_snapshot()),
+            external_limit=self._active_grid_limit(now),
+        )
         self._update_missing_issues(snapshot)
         self._update_charger_issues()
         if snapshot.failsafe:
             LOGGER.debug("Failsafe: unusable inputs %s", snapshot.failsafe_inputs)
-        result = allocate(snapshot, self.allocator_settings(), self.memory, dt_util.now())
+        result = allocate(snapshot, self.allocator_settings(), self.memory, now)
         self.memory = result.memory
         self.dispatcher.async_dispatch(
             {cid: h for cid, h in self.chargers.items() if h.online}, result

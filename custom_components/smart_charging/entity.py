@@ -8,7 +8,6 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .charger import ChargerHandle
 from .const import DOMAIN
 from .coordinator import SiteCoordinator
-from .ocpp_link import charger_unique_id
 
 
 class SiteEntity(CoordinatorEntity[SiteCoordinator]):
@@ -40,7 +39,7 @@ class ChargerEntity(CoordinatorEntity[SiteCoordinator]):
         """Attach the entity to the charger's device (stable across reconnects)."""
         super().__init__(coordinator)
         self.handle = handle
-        device_id = charger_unique_id(handle.charger_id)
+        device_id = handle.unique_id
         info = handle.driver.info
         self._attr_unique_id = f"{device_id}_{key}"
         self._attr_device_info = DeviceInfo(

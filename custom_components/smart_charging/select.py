@@ -53,7 +53,7 @@ class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
         await super().async_added_to_hass()
         last = await self.async_get_last_state()
         if last is not None and last.state in self.options:
-            self.handle.mode = ChargerMode(last.state)
+            self.handle.set_mode(ChargerMode(last.state))
 
     @property
     def current_option(self) -> str:
@@ -62,6 +62,6 @@ class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Switch mode and act on it at once."""
-        self.handle.mode = ChargerMode(option)
+        self.handle.set_mode(ChargerMode(option))
         self.async_write_ha_state()
         await self.coordinator.async_refresh()

@@ -76,7 +76,7 @@ async def loaded_charger(
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "site_inputs")
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.SELECT])
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.SELECT, Platform.SWITCH])
 async def test_charger_entities(
     hass: HomeAssistant,
     site_entry: MockConfigEntry,

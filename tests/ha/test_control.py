@@ -56,6 +56,7 @@ def _handle(driver: GatedDriver) -> ChargerHandle:
     return ChargerHandle(
         entry_id="e",
         charger_id=driver.charger_id,
+        unique_id=f"test:{driver.charger_id}",
         driver=driver,
         config=ChargerConfig(driver.charger_id),
     )

@@ -1,0 +1,173 @@
+"""Actions: set a charger's mode or target, boost it, cap the site by a grid signal."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .charger import ChargerHandle
+from .const import DOMAIN
+from .coordinator import ChargerRuntimeData, SiteCoordinator, SmartChargingRuntimeData
+from .engine.model import ChargerMode
+
+ATTR_DEVICE_ID = "device_id"
+ATTR_MODE = "mode"
+ATTR_SOC = "soc"
+ATTR_ENERGY = "energy"
+ATTR_READY_BY = "ready_by"
+ATTR_DURATION = "duration"
+ATTR_POWER = "power"
+
+SERVICE_SET_MODE = "set_mode"
+SERVICE_SET_TARGET = "set_target"
+SERVICE_BOOST = "boost"
+SERVICE_SET_GRID_LIMIT = "set_grid_limit"
+
+DEFAULT_BOOST = timedelta(hours=1)
+
+_DEVICE: dict[vol.Marker, Any] = {vol.Required(ATTR_DEVICE_ID): cv.string}
+SET_MODE_SCHEMA = vol.Schema({**_DEVICE, vol.Required(ATTR_MODE): cv.string})
+SET_TARGET_SCHEMA = vol.Schema(
+    {
+        **_DEVICE,
+        vol.Optional(ATTR_SOC): vol.Coerce(float),
+        vol.Optional(ATTR_ENERGY): vol.Coerce(float),
+        vol.Optional(ATTR_READY_BY): vol.Any(cv.datetime, cv.time),
+    }
+)
+BOOST_SCHEMA = vol.Schema(
+    {
+        **_DEVICE,
+        vol.Optional(ATTR_DURATION): cv.positive_time_period,
+        vol.Optional(ATTR_ENERGY): vol.Coerce(float),
+    }
+)
+SET_GRID_LIMIT_SCHEMA = vol.Schema(
+    {
+        **_DEVICE,
+        vol.Required(ATTR_POWER): vol.Coerce(float),
+        vol.Optional(ATTR_DURATION): cv.positive_time_period,
+    }
+)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _runtime(hass: HomeAssistant, device_id: str) -> Any:
+    """Find the loaded entry (site or charger) behind one of our devices."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for entry_id in device.config_entries:
+            entry = hass.config_entries.async_get_entry(entry_id)
+            if (
+                entry is not None
+                and entry.domain == DOMAIN
+                and entry.state is ConfigEntryState.LOADED
+            ):
+                return entry.runtime_data
+    raise _invalid("unknown_device", device_id=device_id)
+
+
+def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[ChargerHandle, SiteCoordinator]:
+    runtime = _runtime(hass, call.data[ATTR_DEVICE_ID])
+    if not isinstance(runtime, ChargerRuntimeData):
+        raise _invalid("not_a_charger", device_id=call.data[ATTR_DEVICE_ID])
+    return runtime.handle, runtime.site.coordinator
+
+
+def _next(at: time, now: datetime) -> datetime:
+    """The next occurrence of a local time of day."""
+    candidate = now.replace(hour=at.hour, minute=at.minute, second=at.second, microsecond=0)
+    return candidate if candidate > now else candidate + timedelta(days=1)
+
+
+async def _set_mode(hass: HomeAssistant, call: ServiceCall) -> None:
+    handle, coordinator = _charger(hass, call)
+    try:
+        mode = ChargerMode(call.data[ATTR_MODE])
+    except ValueError:
+        raise _invalid(
+            "unknown_mode",
+            mode=str(call.data[ATTR_MODE]),
+            modes=", ".join(m.value for m in ChargerMode),
+        ) from None
+    handle.set_mode(mode)
+    await coordinator.async_refresh()
+
+
+async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
+    handle, coordinator = _charger(hass, call)
+    soc = call.data.get(ATTR_SOC)
+    energy = call.data.get(ATTR_ENERGY)
+    if soc is None and energy is None:
+        raise _invalid("target_required")
+    if soc is not None and not 0 <= soc <= 100:
+        raise _invalid("soc_out_of_range", soc=str(soc))
+    if energy is not None and energy <= 0:
+        raise _invalid("energy_out_of_range", energy=str(energy))
+    ready_by = call.data.get(ATTR_READY_BY)
+    now = dt_util.now()
+    if isinstance(ready_by, time):
+        ready_by = _next(ready_by, now)
+    elif isinstance(ready_by, datetime):
+        ready_by = (
+            dt_util.as_local(ready_by) if ready_by.tzinfo else ready_by.replace(tzinfo=now.tzinfo)
+        )
+        if ready_by <= now:
+            raise _invalid("ready_by_in_past", ready_by=ready_by.isoformat())
+    handle.target_soc_pct = soc
+    handle.target_energy_kwh = energy
+    handle.ready_by = ready_by
+    await coordinator.async_refresh()
+
+
+async def _boost(hass: HomeAssistant, call: ServiceCall) -> None:
+    handle, coordinator = _charger(hass, call)
+    energy = call.data.get(ATTR_ENERGY)
+    if energy is not None and energy <= 0:
+        raise _invalid("energy_out_of_range", energy=str(energy))
+    duration: timedelta = call.data.get(ATTR_DURATION, DEFAULT_BOOST)
+    handle.start_boost(dt_util.now() + duration, energy)
+    await coordinator.async_refresh()
+
+
+async def _set_grid_limit(hass: HomeAssistant, call: ServiceCall) -> None:
+    runtime = _runtime(hass, call.data[ATTR_DEVICE_ID])
+    if not isinstance(runtime, SmartChargingRuntimeData):
+        raise _invalid("not_a_site", device_id=call.data[ATTR_DEVICE_ID])
+    power = call.data[ATTR_POWER]
+    if power < 0:
+        raise _invalid("negative_limit", power=str(power))
+    duration: timedelta | None = call.data.get(ATTR_DURATION)
+    until = None if duration is None else dt_util.now() + duration
+    runtime.coordinator.set_grid_limit(power, until)
+    await runtime.coordinator.async_refresh()
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions (once, for every site and charger)."""
+    for name, handler, schema in (
+        (SERVICE_SET_MODE, _set_mode, SET_MODE_SCHEMA),
+        (SERVICE_SET_TARGET, _set_target, SET_TARGET_SCHEMA),
+        (SERVICE_BOOST, _boost, BOOST_SCHEMA),
+        (SERVICE_SET_GRID_LIMIT, _set_grid_limit, SET_GRID_LIMIT_SCHEMA),
+    ):
+
+        async def handle(call: ServiceCall, handler: Any = handler) -> None:
+            await handler(hass, call)
+
+        hass.services.async_register(DOMAIN, name, handle, schema=schema)
