@@ -29,6 +29,7 @@ SERVICE_SET_MODE = "set_mode"
 SERVICE_SET_TARGET = "set_target"
 SERVICE_BOOST = "boost"
 SERVICE_SET_GRID_LIMIT = "set_grid_limit"
+SERVICE_CLEAR_GRID_LIMIT = "clear_grid_limit"
 
 DEFAULT_BOOST = timedelta(hours=1)
 
@@ -56,6 +57,8 @@ SET_GRID_LIMIT_SCHEMA = vol.Schema(
         vol.Optional(ATTR_DURATION): cv.positive_time_period,
     }
 )
+
+CLEAR_GRID_LIMIT_SCHEMA = vol.Schema(_DEVICE)
 
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
@@ -144,17 +147,28 @@ async def _boost(hass: HomeAssistant, call: ServiceCall) -> None:
     await coordinator.async_refresh()
 
 
-async def _set_grid_limit(hass: HomeAssistant, call: ServiceCall) -> None:
+def _site(hass: HomeAssistant, call: ServiceCall) -> SiteCoordinator:
     runtime = _runtime(hass, call.data[ATTR_DEVICE_ID])
     if not isinstance(runtime, SmartChargingRuntimeData):
         raise _invalid("not_a_site", device_id=call.data[ATTR_DEVICE_ID])
+    return runtime.coordinator
+
+
+async def _clear_grid_limit(hass: HomeAssistant, call: ServiceCall) -> None:
+    coordinator = _site(hass, call)
+    coordinator.grid_limit = None
+    await coordinator.async_refresh()
+
+
+async def _set_grid_limit(hass: HomeAssistant, call: ServiceCall) -> None:
+    coordinator = _site(hass, call)
     power = call.data[ATTR_POWER]
     if power < 0:
         raise _invalid("negative_limit", power=str(power))
     duration: timedelta | None = call.data.get(ATTR_DURATION)
     until = None if duration is None else dt_util.now() + duration
-    runtime.coordinator.set_grid_limit(power, until)
-    await runtime.coordinator.async_refresh()
+    coordinator.set_grid_limit(power, until)
+    await coordinator.async_refresh()
 
 
 @callback
@@ -165,6 +179,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SET_TARGET, _set_target, SET_TARGET_SCHEMA),
         (SERVICE_BOOST, _boost, BOOST_SCHEMA),
         (SERVICE_SET_GRID_LIMIT, _set_grid_limit, SET_GRID_LIMIT_SCHEMA),
+        (SERVICE_CLEAR_GRID_LIMIT, _clear_grid_limit, CLEAR_GRID_LIMIT_SCHEMA),
     ):
 
         async def handle(call: ServiceCall, handler: Any = handler) -> None:

@@ -221,3 +221,18 @@ async def test_grid_limit_applies_then_lapses(
     await hass.async_block_till_done()
     assert coordinator.grid_limit is None
     assert coordinator.data.allocation.external_limit_w is None
+
+
+async def test_clear_grid_limit(hass: HomeAssistant, charger: MockConfigEntry) -> None:
+    """A grid limit without a duration holds until it is cleared."""
+    site_device = _device(hass, charger.data["site_entry_id"])
+    coordinator = charger.runtime_data.site.coordinator
+    await hass.services.async_call(
+        DOMAIN, "set_grid_limit", {"device_id": site_device, "power": 0}, blocking=True
+    )
+    assert coordinator.data.allocation.external_limit_w == 0
+    await hass.services.async_call(
+        DOMAIN, "clear_grid_limit", {"device_id": site_device}, blocking=True
+    )
+    assert coordinator.grid_limit is None
+    assert coordinator.data.allocation.external_limit_w is None
