@@ -14,17 +14,30 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .charger import ChargerHandle, charger_config, compat_options
-from .const import CONF_CHARGE_POINT_ID, CONF_SITE_ENTRY_ID, DOMAIN
+from .charger import ChargerHandle, charger_config, compat_options, modbus_config
+from .const import (
+    CONF_CAN_SWITCH_PHASES,
+    CONF_CHARGE_POINT_ID,
+    CONF_MODBUS_CUSTOM,
+    CONF_MODBUS_PROFILE,
+    CONF_PROTOCOL,
+    CONF_SITE_ENTRY_ID,
+    DOMAIN,
+    PROTOCOL_MODBUS,
+)
 from .coordinator import (
     ChargerRuntimeData,
     SiteCoordinator,
     SmartChargingConfigEntry,
     SmartChargingRuntimeData,
 )
+from .drivers.base import ChargerDriver
+from .drivers.modbus import ModbusCharger, ProfileError
+from .drivers.ocpp import OcppCharger
+from .flow_modbus import build_profile
 from .ocpp_link import OcppLink
 from .services import async_setup_services
 
@@ -87,27 +100,78 @@ async def _async_setup_charger(hass: HomeAssistant, entry: ConfigEntry[ChargerRu
     if site_entry.state is not ConfigEntryState.LOADED:
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="site_not_ready")
     site = site_entry.runtime_data
-    server = site.ocpp.server if site.ocpp is not None else None
-    if server is None:
-        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="ocpp_not_running")
-    cp_id = entry.data[CONF_CHARGE_POINT_ID]
-    driver = server.get_charger(
-        cp_id, compat_options(entry.options, site.coordinator.site.voltage_v)
-    )
+    if entry.data.get(CONF_PROTOCOL) == PROTOCOL_MODBUS:
+        charger_id, driver = await _async_modbus_driver(hass, entry)
+    else:
+        charger_id, driver = await _async_ocpp_driver(entry, site)
     handle = ChargerHandle(
         entry_id=entry.entry_id,
-        charger_id=cp_id,
+        charger_id=charger_id,
         unique_id=str(entry.unique_id),
         driver=driver,
-        config=charger_config(cp_id, entry.options),
+        config=charger_config(charger_id, entry.options),
     )
     entry.runtime_data = ChargerRuntimeData(site=site, handle=handle, site_entry=site_entry)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     # Entities restore the user's mode before the charger is controlled.
     await hass.config_entries.async_forward_entry_setups(entry, CHARGER_PLATFORMS)
     entry.async_on_unload(site.coordinator.async_add_charger(handle))
-    await server.async_admission_changed(cp_id)
+    if isinstance(driver, OcppCharger) and site.ocpp is not None and site.ocpp.server is not None:
+        await site.ocpp.server.async_admission_changed(charger_id)
     return True
+
+
+async def _async_ocpp_driver(
+    entry: ConfigEntry[Any], site: SmartChargingRuntimeData
+) -> tuple[str, ChargerDriver]:
+    server = site.ocpp.server if site.ocpp is not None else None
+    if server is None:
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="ocpp_not_running")
+    cp_id = str(entry.data[CONF_CHARGE_POINT_ID])
+    options = compat_options(entry.options, site.coordinator.site.voltage_v)
+    return cp_id, server.get_charger(cp_id, options)
+
+
+async def _async_modbus_driver(
+    hass: HomeAssistant, entry: ConfigEntry[Any]
+) -> tuple[str, ChargerDriver]:
+    try:
+        profile = build_profile(entry.data[CONF_MODBUS_PROFILE], entry.data.get(CONF_MODBUS_CUSTOM))
+    except (KeyError, ProfileError) as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="modbus_profile_invalid",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    charger_id = str(entry.unique_id)
+    driver = ModbusCharger(
+        modbus_config(entry.data, entry.options, charger_id),
+        profile,
+        switch_phases=bool(entry.options.get(CONF_CAN_SWITCH_PHASES)),
+    )
+    await driver.async_start()
+    entry.async_on_unload(driver.async_stop)
+
+    async def stop(_event: Event) -> None:
+        """Stop polling when Home Assistant stops; the charger's watchdog takes over."""
+        await driver.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop))
+    issue_id = f"modbus_no_failsafe_{entry.entry_id}"
+    if profile.falls_back_by_itself:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+    else:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="modbus_no_failsafe",
+            translation_placeholders={"charger": entry.title, "model": profile.name},
+        )
+    return charger_id, driver
 
 
 def _stop_link(link: OcppLink) -> Callable[[Event], Coroutine[Any, Any, None]]:
@@ -141,7 +205,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Forget a deleted charger in its site's server; it is offered as new if it returns."""
-    if not is_charger_entry(entry):
+    ir.async_delete_issue(hass, DOMAIN, f"modbus_no_failsafe_{entry.entry_id}")
+    if not is_charger_entry(entry) or entry.data.get(CONF_PROTOCOL) == PROTOCOL_MODBUS:
         return
     site_entry = hass.config_entries.async_get_entry(entry.data[CONF_SITE_ENTRY_ID])
     if site_entry is None or site_entry.state is not ConfigEntryState.LOADED:

@@ -13,6 +13,9 @@ from .const import (
     CONF_FALLBACK_CURRENT,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
+    CONF_MODBUS_HOST,
+    CONF_MODBUS_PORT,
+    CONF_MODBUS_UNIT,
     CONF_PHASE_WIRING,
     CONF_PRIORITY,
     CONF_PROFILE_PURPOSE,
@@ -23,6 +26,7 @@ from .const import (
     CONF_STACK_LEVEL,
 )
 from .drivers.base import ChargerDriver, ChargerReading, ChargerStatus
+from .drivers.modbus import ModbusConfig
 from .drivers.ocpp import CompatOptions, PhaseSwitching, ProfilePurpose, RateUnit
 from .engine.model import (
     ALL_PHASES,
@@ -67,6 +71,21 @@ def compat_options(options: Mapping[str, Any], voltage_v: float) -> CompatOption
         safe_current_a=float(values[CONF_SAFE_CURRENT]),
         supply_phases=int(values[CONF_CHARGER_PHASES]),
         nominal_voltage_v=voltage_v,
+    )
+
+
+def modbus_config(
+    data: Mapping[str, Any], options: Mapping[str, Any], charger_id: str
+) -> ModbusConfig:
+    """Build a Modbus charger's connection settings from its entry."""
+    values = {**DEFAULT_CHARGER_OPTIONS, **options}
+    unit = data.get(CONF_MODBUS_UNIT)
+    return ModbusConfig(
+        host=str(data[CONF_MODBUS_HOST]),
+        port=int(data[CONF_MODBUS_PORT]),
+        unit_id=None if unit is None else int(unit),
+        failsafe_current_a=float(values[CONF_SAFE_CURRENT]),
+        charger_id=charger_id,
     )
 
 

@@ -13,24 +13,48 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+)
+import voluptuous as vol
 
 from .const import (
     CONF_CHARGE_POINT_ID,
+    CONF_CHARGER_NAME,
     CONF_GRID_CURRENT_L1,
     CONF_GRID_POWER,
+    CONF_MODBUS_CUSTOM,
+    CONF_MODBUS_HOST,
+    CONF_MODBUS_PORT,
+    CONF_MODBUS_PROFILE,
+    CONF_MODBUS_UNIT,
     CONF_MODEL,
     CONF_PROTOCOL,
     CONF_SITE_ENTRY_ID,
     CONF_VENDOR,
     DOMAIN,
+    PROTOCOL_MODBUS,
     PROTOCOL_OCPP,
 )
+from .drivers.modbus import CUSTOM_PROFILE_ID, ProfileError
 from .flow_charger import (
     DEFAULT_CHARGER_OPTIONS,
+    WIRING,
     charger_form_values,
     charger_schema,
     clean_charger,
     validate_charger,
+)
+from .flow_modbus import (
+    build_profile,
+    clean_custom,
+    custom_errors,
+    custom_schema,
+    modbus_schema,
+    modbus_unique_id,
+    probe,
 )
 from .flow_site import (
     clean_control,
@@ -57,8 +81,10 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     MINOR_VERSION = 1
 
     def __init__(self) -> None:
-        """Start with no discovered charger."""
+        """Start with no discovered or entered charger."""
         self._discovered: dict[str, Any] = {}
+        self._modbus: dict[str, Any] = {}
+        self._probe_serial: str | None = None
 
     @staticmethod
     @callback
@@ -69,6 +95,14 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         return SiteOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Set up a site; once one exists, offer to add a Modbus charger too."""
+        if user_input is None and self._loaded_sites():
+            return self.async_show_menu(step_id="user", menu_options=["site", "modbus"])
+        return await self.async_step_site(user_input, step_id="user")
+
+    async def async_step_site(
+        self, user_input: dict[str, Any] | None = None, step_id: str = "site"
+    ) -> ConfigFlowResult:
         """Ask for the site's meter, fuse and optional PV, battery and price entities."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -82,7 +116,109 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = site_schema(with_name=True)
         if user_input is not None:
             schema = self.add_suggested_values_to_schema(schema, user_input)
-        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+        return self.async_show_form(step_id=step_id, data_schema=schema, errors=errors)
+
+    def _loaded_sites(self) -> list[ConfigEntry[Any]]:
+        return [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if CONF_SITE_ENTRY_ID not in entry.data and entry.state is ConfigEntryState.LOADED
+        ]
+
+    async def async_step_modbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask how to reach a Modbus TCP charger and how it is wired."""
+        sites = self._loaded_sites()
+        if not sites:
+            return self.async_abort(reason="no_site")
+        schema = modbus_schema().extend(charger_schema(ocpp=False, only=WIRING).schema)
+        if len(sites) > 1:
+            schema = schema.extend(
+                {
+                    vol.Required(CONF_SITE_ENTRY_ID): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(value=site.entry_id, label=site.title)
+                                for site in sites
+                            ]
+                        )
+                    )
+                }
+            )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_charger({**DEFAULT_CHARGER_OPTIONS, **user_input})
+            if not errors:
+                self._modbus = dict(user_input)
+                self._modbus.setdefault(CONF_SITE_ENTRY_ID, sites[0].entry_id)
+                if user_input[CONF_MODBUS_PROFILE] == CUSTOM_PROFILE_ID:
+                    return await self.async_step_modbus_custom()
+                errors = await self._async_probe(None)
+                if not errors:
+                    return await self._async_create_modbus(None)
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(step_id="modbus", data_schema=schema, errors=errors)
+
+    async def async_step_modbus_custom(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the registers of a charger without a built-in profile."""
+        errors: dict[str, str] = {}
+        schema = custom_schema()
+        if user_input is not None:
+            custom = clean_custom(user_input)
+            try:
+                build_profile(CUSTOM_PROFILE_ID, custom)
+            except ProfileError as err:
+                errors = custom_errors(err)
+            else:
+                errors = await self._async_probe(custom)
+                if not errors:
+                    return await self._async_create_modbus(custom)
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(step_id="modbus_custom", data_schema=schema, errors=errors)
+
+    async def _async_probe(self, custom: dict[str, Any] | None) -> dict[str, str]:
+        """Read the charger once before anything is created."""
+        data = self._modbus
+        profile = build_profile(data[CONF_MODBUS_PROFILE], custom)
+        unit = int(data.get(CONF_MODBUS_UNIT, profile.default_unit))
+        result, error = await probe(
+            data[CONF_MODBUS_HOST], int(data[CONF_MODBUS_PORT]), unit, profile
+        )
+        if error is not None or result is None:
+            return {"base": error or "unexpected_value"}
+        data[CONF_MODBUS_UNIT] = unit
+        self._probe_serial = result.serial_number
+        return {}
+
+    async def _async_create_modbus(self, custom: dict[str, Any] | None) -> ConfigFlowResult:
+        data = self._modbus
+        host, port, unit = (
+            data[CONF_MODBUS_HOST],
+            int(data[CONF_MODBUS_PORT]),
+            data[CONF_MODBUS_UNIT],
+        )
+        await self.async_set_unique_id(modbus_unique_id(host, port, unit, self._probe_serial))
+        self._abort_if_unique_id_configured()
+        profile = build_profile(data[CONF_MODBUS_PROFILE], custom)
+        entry_data: dict[str, Any] = {
+            CONF_SITE_ENTRY_ID: data[CONF_SITE_ENTRY_ID],
+            CONF_PROTOCOL: PROTOCOL_MODBUS,
+            CONF_MODBUS_HOST: host,
+            CONF_MODBUS_PORT: port,
+            CONF_MODBUS_UNIT: unit,
+            CONF_MODBUS_PROFILE: data[CONF_MODBUS_PROFILE],
+        }
+        if custom is not None:
+            entry_data[CONF_MODBUS_CUSTOM] = custom
+        wiring = clean_charger(
+            {**DEFAULT_CHARGER_OPTIONS, **{k: data[k] for k in WIRING if k in data}}
+        )
+        return self.async_create_entry(
+            title=data.get(CONF_CHARGER_NAME) or f"{profile.name} ({host})",
+            data=entry_data,
+            options=wiring,
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -207,10 +343,11 @@ class ChargerOptionsFlow(OptionsFlow):
             errors = validate_charger(user_input)
             if not errors:
                 return self.async_create_entry(data=clean_charger(user_input))
+        ocpp = self.config_entry.data.get(CONF_PROTOCOL, PROTOCOL_OCPP) == PROTOCOL_OCPP
         return self.async_show_form(
             step_id="charger",
             data_schema=self.add_suggested_values_to_schema(
-                charger_schema(),
+                charger_schema(ocpp=ocpp),
                 user_input
                 if user_input is not None
                 else charger_form_values(self.config_entry.options),

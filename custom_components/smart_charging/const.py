@@ -91,3 +91,14 @@ DEFAULT_MAX_CURRENT: Final = 16
 DEFAULT_SAFE_CURRENT: Final = 6
 
 CHARGER_UNIQUE_ID_PREFIX: Final = "ocpp:"
+
+# Modbus chargers.
+PROTOCOL_MODBUS: Final = "modbus"
+CONF_MODBUS_HOST: Final = "host"
+CONF_MODBUS_PORT: Final = "port"
+CONF_MODBUS_UNIT: Final = "unit_id"
+CONF_MODBUS_PROFILE: Final = "profile"
+CONF_MODBUS_CUSTOM: Final = "custom_registers"
+CONF_CHARGER_NAME: Final = "name"
+DEFAULT_MODBUS_PORT: Final = 502
+MODBUS_UNIQUE_ID_PREFIX: Final = "modbus:"

@@ -73,8 +73,31 @@ DEFAULT_CHARGER_OPTIONS: dict[str, Any] = {
 }
 
 
-def charger_schema() -> vol.Schema:
-    """Schema of a charger's settings, including its OCPP compatibility options."""
+OCPP_ONLY = frozenset(
+    {
+        CONF_RATE_UNIT,
+        CONF_STACK_LEVEL,
+        CONF_PROFILE_PURPOSE,
+        CONF_SKIP_VALIDATION,
+        CONF_REMOTE_START,
+    }
+)
+WIRING = (CONF_CHARGER_PHASES, CONF_PHASE_WIRING, CONF_MIN_CURRENT, CONF_MAX_CURRENT)
+
+
+def charger_schema(*, ocpp: bool = True, only: tuple[str, ...] | None = None) -> vol.Schema:
+    """Schema of a charger's settings (OCPP compatibility options only for OCPP chargers)."""
+    schema = _full_charger_schema()
+    return vol.Schema(
+        {
+            marker: selector
+            for marker, selector in schema.schema.items()
+            if (ocpp or str(marker) not in OCPP_ONLY) and (only is None or str(marker) in only)
+        }
+    )
+
+
+def _full_charger_schema() -> vol.Schema:
     defaults = DEFAULT_CHARGER_OPTIONS
     return vol.Schema(
         {
