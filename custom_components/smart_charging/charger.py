@@ -10,6 +10,7 @@ from typing import Any
 from .const import (
     CONF_CAN_SWITCH_PHASES,
     CONF_CHARGER_PHASES,
+    CONF_CIRCUIT,
     CONF_FALLBACK_CURRENT,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
@@ -52,6 +53,7 @@ def charger_config(charger_id: str, options: Mapping[str, Any]) -> ChargerConfig
         max_current_a=float(values[CONF_MAX_CURRENT]),
         fallback_current_a=None if fallback is None else float(fallback),
         priority=int(values[CONF_PRIORITY]),
+        circuit_id=values.get(CONF_CIRCUIT),
         can_switch_phases=bool(values[CONF_CAN_SWITCH_PHASES]),
     )
 

@@ -23,6 +23,7 @@ import voluptuous as vol
 from .const import (
     CONF_CHARGE_POINT_ID,
     CONF_CHARGER_NAME,
+    CONF_CIRCUIT,
     CONF_GRID_CURRENT_L1,
     CONF_GRID_POWER,
     CONF_MODBUS_CUSTOM,
@@ -57,16 +58,18 @@ from .flow_modbus import (
     probe,
 )
 from .flow_site import (
-    clean_control,
     clean_site,
-    control_schema,
     form_values,
     meter_id,
     site_schema,
-    validate_control,
     validate_site,
 )
+from .flow_tuning import (
+    circuit_choice,
+    circuits_of,
+)
 from .ocpp_link import AUTO_ACCEPT, charger_unique_id
+from .options_site import SiteOptionsFlow
 
 
 def _charger_title(cp_id: str, vendor: str | None, model: str | None) -> str:
@@ -92,7 +95,7 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow of a site or of a charger."""
         if CONF_SITE_ENTRY_ID in config_entry.data:
             return ChargerOptionsFlow()
-        return SiteOptionsFlow()
+        return SiteOptionsFlow()  # options_site.py
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Set up a site; once one exists, offer to add a Modbus charger too."""
@@ -305,28 +308,6 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class SiteOptionsFlow(OptionsFlow):
-    """Tune how the controller runs and set up the OCPP central system."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for control timing and the OCPP server settings."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            link = getattr(self.config_entry.runtime_data, "ocpp", None)
-            running = link.server.port if link is not None and link.server is not None else None
-            errors = await validate_control(self.hass, user_input, running)
-            if not errors:
-                return self.async_create_entry(data=clean_control(user_input))
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                control_schema(),
-                user_input if user_input is not None else self.config_entry.options,
-            ),
-            errors=errors,
-        )
-
-
 class ChargerOptionsFlow(OptionsFlow):
     """Edit a charger's settings and its OCPP compatibility options."""
 
@@ -344,10 +325,14 @@ class ChargerOptionsFlow(OptionsFlow):
             if not errors:
                 return self.async_create_entry(data=clean_charger(user_input))
         ocpp = self.config_entry.data.get(CONF_PROTOCOL, PROTOCOL_OCPP) == PROTOCOL_OCPP
+        schema = charger_schema(ocpp=ocpp)
+        site = self.hass.config_entries.async_get_entry(self.config_entry.data[CONF_SITE_ENTRY_ID])
+        if site is not None and (circuits := circuits_of(site.options)):
+            schema = schema.extend({vol.Optional(CONF_CIRCUIT): circuit_choice(circuits)})
         return self.async_show_form(
             step_id="charger",
             data_schema=self.add_suggested_values_to_schema(
-                charger_schema(ocpp=ocpp),
+                schema,
                 user_input
                 if user_input is not None
                 else charger_form_values(self.config_entry.options),

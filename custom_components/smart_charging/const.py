@@ -102,3 +102,28 @@ CONF_MODBUS_CUSTOM: Final = "custom_registers"
 CONF_CHARGER_NAME: Final = "name"
 DEFAULT_MODBUS_PORT: Final = 502
 MODBUS_UNIQUE_ID_PREFIX: Final = "modbus:"
+
+# Site tuning (site options).
+CONF_MARGIN: Final = "margin"
+CONF_UNBALANCE_LIMIT: Final = "unbalance_limit"
+CONF_PV_ENABLE_THRESHOLD: Final = "pv_enable_threshold"
+CONF_PV_DISABLE_THRESHOLD: Final = "pv_disable_threshold"
+CONF_PV_ENABLE_DELAY: Final = "pv_enable_delay"
+CONF_PV_DISABLE_DELAY: Final = "pv_disable_delay"
+CONF_BATTERY_PRIORITY_SOC: Final = "battery_priority_soc"
+CONF_GRID_LIMIT_ENTITY: Final = "grid_limit_entity"
+CONF_GRID_LIMIT_FAILSAFE: Final = "grid_limit_failsafe"
+CONF_GRID_LIMIT_14A: Final = "grid_limit_14a"
+CONF_CIRCUITS: Final = "circuits"
+CONF_CIRCUIT: Final = "circuit"
+CONF_CIRCUIT_NAME: Final = "circuit_name"
+CONF_CIRCUIT_LIMIT: Final = "circuit_limit"
+CONF_CIRCUIT_PARENT: Final = "circuit_parent"
+CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
+CONF_DERATE_START: Final = "derate_start"
+CONF_DERATE_END: Final = "derate_end"
+CONF_DERATE_MIN: Final = "derate_min_fraction"
+MAIN_FUSE_PARENT: Final = "main_fuse"
+
+DEFAULT_MARGIN: Final = 2.0
+DEFAULT_GRID_LIMIT_FAILSAFE: Final = 4200

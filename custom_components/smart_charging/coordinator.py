@@ -64,6 +64,13 @@ from .engine.surplus import (
     pv_surplus_w,
 )
 from .inputs import InputSpec, read_input
+from .site_settings import (
+    allocator_settings,
+    circuit_states,
+    combine_limits,
+    entity_grid_limit,
+    tracked_entities,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -211,9 +218,10 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
     def allocator_settings(self) -> AllocatorSettings:
         """The engine's settings for the current set of chargers (cached)."""
         if self._settings is None:
-            self._settings = AllocatorSettings(
-                site=self.site,
-                chargers=tuple(handle.config for handle in self.chargers.values()),
+            self._settings = allocator_settings(
+                self.site,
+                self.config_entry.options,
+                (handle.config for handle in self.chargers.values()),
             )
         return self._settings
 
@@ -225,9 +233,9 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Follow every input entity; return the function that stops following."""
-        return async_track_state_change_event(
-            self.hass, [spec.entity_id for spec in self.inputs], self._async_input_changed
-        )
+        entities = [spec.entity_id for spec in self.inputs]
+        entities += tracked_entities(self.config_entry.options)
+        return async_track_state_change_event(self.hass, entities, self._async_input_changed)
 
     @callback
     def _async_input_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -301,7 +309,11 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 LOGGER.info("Boost of %s ended; back to %s", handle.charger_id, handle.mode)
         snapshot = replace(
             self._with_chargers(self.build_snapshot()),
-            external_limit=self._active_grid_limit(now),
+            external_limit=combine_limits(
+                self._active_grid_limit(now),
+                entity_grid_limit(self.hass, self.config_entry.options),
+            ),
+            circuits=circuit_states(self.hass, self.config_entry.options),
         )
         self._update_missing_issues(snapshot)
         self._update_charger_issues()

@@ -29,7 +29,6 @@ from .const import (
     CONF_BATTERY_POWER,
     CONF_BATTERY_SIGN,
     CONF_BATTERY_SOC,
-    CONF_CONTROL_INTERVAL,
     CONF_GRID_CURRENT_L1,
     CONF_GRID_CURRENT_L2,
     CONF_GRID_CURRENT_L3,
@@ -37,7 +36,6 @@ from .const import (
     CONF_GRID_SIGN,
     CONF_MAIN_FUSE,
     CONF_MAX_IMPORT,
-    CONF_MAX_INPUT_AGE,
     CONF_OCPP_AUTO_ACCEPT,
     CONF_OCPP_CERTFILE,
     CONF_OCPP_ENABLED,
@@ -49,20 +47,14 @@ from .const import (
     CONF_PRICE,
     CONF_PV_POWER,
     CONF_VOLTAGE,
-    DEFAULT_CONTROL_INTERVAL,
-    DEFAULT_MAX_INPUT_AGE,
     DEFAULT_NAME,
     DEFAULT_OCPP_PORT,
     DEFAULT_PHASES,
     DEFAULT_VOLTAGE,
     GRID_CURRENT_KEYS,
-    MAX_CONTROL_INTERVAL,
     MAX_FUSE_A,
-    MAX_INPUT_AGE,
     MAX_VOLTAGE,
-    MIN_CONTROL_INTERVAL,
     MIN_FUSE_A,
-    MIN_INPUT_AGE,
     MIN_VOLTAGE,
 )
 from .drivers.ocpp import create_ssl_context
@@ -156,22 +148,10 @@ def site_schema(*, with_name: bool) -> vol.Schema:
     return vol.Schema(fields)
 
 
-def _seconds(minimum: int, maximum: int) -> NumberSelectorConfig:
-    return NumberSelectorConfig(
-        min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
-    )
-
-
-def control_schema() -> vol.Schema:
-    """Schema of the site's options: control timing and the OCPP central system."""
+def ocpp_schema() -> vol.Schema:
+    """Schema of the OCPP central system's settings."""
     return vol.Schema(
         {
-            vol.Required(CONF_CONTROL_INTERVAL, default=DEFAULT_CONTROL_INTERVAL): NumberSelector(
-                _seconds(MIN_CONTROL_INTERVAL, MAX_CONTROL_INTERVAL)
-            ),
-            vol.Required(CONF_MAX_INPUT_AGE, default=DEFAULT_MAX_INPUT_AGE): NumberSelector(
-                _seconds(MIN_INPUT_AGE, MAX_INPUT_AGE)
-            ),
             vol.Required(CONF_OCPP_ENABLED, default=True): BooleanSelector(),
             vol.Optional(CONF_OCPP_HOST): TextSelector(),
             vol.Required(CONF_OCPP_PORT, default=DEFAULT_OCPP_PORT): NumberSelector(
@@ -198,7 +178,7 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-async def validate_control(
+async def validate_ocpp(
     hass: HomeAssistant, user_input: dict[str, Any], running_port: int | None
 ) -> dict[str, str]:
     """Check the site's options; return errors keyed by field."""
@@ -223,11 +203,10 @@ async def validate_control(
     return errors
 
 
-def clean_control(user_input: dict[str, Any]) -> dict[str, Any]:
-    """Normalise the site's options (numbers to int, empty text dropped)."""
+def clean_ocpp(user_input: dict[str, Any]) -> dict[str, Any]:
+    """Normalise the OCPP settings (port to int, empty text dropped)."""
     options = {key: value for key, value in user_input.items() if value not in (None, "")}
-    for key in (CONF_CONTROL_INTERVAL, CONF_MAX_INPUT_AGE, CONF_OCPP_PORT):
-        options[key] = int(options[key])
+    options[CONF_OCPP_PORT] = int(options[CONF_OCPP_PORT])
     return options
 
 

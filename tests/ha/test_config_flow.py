@@ -215,17 +215,30 @@ async def test_reconfigure_refuses_meter_of_other_site(
     assert result["reason"] == "reconfigure_successful"
 
 
+async def _options(hass: HomeAssistant, entry: MockConfigEntry, section: str) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": section}
+    )
+
+
 async def test_options_flow(
     hass: HomeAssistant, loaded_site: MockConfigEntry, unused_tcp_port: int
 ) -> None:
-    """Options are validated, stored normalised and applied by reloading the site."""
-    result = await hass.config_entries.options.async_init(loaded_site.entry_id)
+    """Each group is stored normalised, keeps the others, and applies by reloading."""
+    result = await _options(hass, loaded_site, "general")
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
+        {CONF_CONTROL_INTERVAL: 5.0, CONF_MAX_INPUT_AGE: 30.0, "margin": 1.5},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    result = await _options(hass, loaded_site, "ocpp")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
         {
-            CONF_CONTROL_INTERVAL: 5.0,
-            CONF_MAX_INPUT_AGE: 30.0,
             CONF_OCPP_ENABLED: True,
             CONF_OCPP_HOST: "127.0.0.1",
             CONF_OCPP_PORT: float(unused_tcp_port),
@@ -238,6 +251,7 @@ async def test_options_flow(
     assert loaded_site.options == {
         CONF_CONTROL_INTERVAL: 5,
         CONF_MAX_INPUT_AGE: 30,
+        "margin": 1.5,
         CONF_OCPP_ENABLED: True,
         CONF_OCPP_HOST: "127.0.0.1",
         CONF_OCPP_PORT: unused_tcp_port,
@@ -247,6 +261,7 @@ async def test_options_flow(
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 5
     assert coordinator.max_input_age.total_seconds() == 30
+    assert coordinator.allocator_settings().margin_a == 1.5
     link = loaded_site.runtime_data.ocpp
     assert link is not None
     assert link.server is not None
@@ -290,8 +305,6 @@ async def test_options_flow_errors_then_retry(
         taken.listen()
         busy = taken.getsockname()[1]
         base = {
-            CONF_CONTROL_INTERVAL: 10,
-            CONF_MAX_INPUT_AGE: 60,
             CONF_OCPP_ENABLED: True,
             CONF_OCPP_HOST: "127.0.0.1",
             CONF_OCPP_PORT: busy,
@@ -307,7 +320,7 @@ async def test_options_flow_errors_then_retry(
                 {CONF_OCPP_CERTFILE: "tls_invalid"},
             ),
         ]
-        result = await hass.config_entries.options.async_init(loaded_site.entry_id)
+        result = await _options(hass, loaded_site, "ocpp")
         for change, errors in cases:
             result = await hass.config_entries.options.async_configure(
                 result["flow_id"], {**base, **change}
@@ -336,12 +349,10 @@ async def test_options_flow_errors_then_retry(
 
 async def test_options_flow_ocpp_off(hass: HomeAssistant, loaded_site: MockConfigEntry) -> None:
     """Turning the OCPP server off skips its checks and stops it."""
-    result = await hass.config_entries.options.async_init(loaded_site.entry_id)
+    result = await _options(hass, loaded_site, "ocpp")
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            CONF_CONTROL_INTERVAL: 10,
-            CONF_MAX_INPUT_AGE: 60,
             CONF_OCPP_ENABLED: False,
             CONF_OCPP_PORT: 1,
             CONF_OCPP_PASSWORD: "x",
