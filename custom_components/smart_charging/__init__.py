@@ -18,6 +18,7 @@ from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .charger import ChargerHandle, charger_config, compat_options, modbus_config
+from .charger_settings import ChargerStore, async_remove_store
 from .const import (
     CONF_CAN_SWITCH_PHASES,
     CONF_CHARGE_POINT_ID,
@@ -41,8 +42,15 @@ from .flow_modbus import build_profile
 from .ocpp_link import OcppLink
 from .services import async_setup_services
 
-SITE_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
-CHARGER_PLATFORMS: list[Platform] = [Platform.SELECT, Platform.SENSOR, Platform.SWITCH]
+SITE_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR]
+CHARGER_PLATFORMS: list[Platform] = [
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TIME,
+]
 
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -110,15 +118,26 @@ async def _async_setup_charger(hass: HomeAssistant, entry: ConfigEntry[ChargerRu
         unique_id=str(entry.unique_id),
         driver=driver,
         config=charger_config(charger_id, entry.options),
+        energy_register=has_energy_register(driver),
     )
+    # Settings and the session in progress are back before entities and control start.
+    store = ChargerStore(hass, entry, handle)
+    await store.async_load()
     entry.runtime_data = ChargerRuntimeData(site=site, handle=handle, site_entry=site_entry)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    entry.async_on_unload(store.async_save)
+    entry.async_on_unload(store.async_start(site.coordinator))
     # Entities restore the user's mode before the charger is controlled.
     await hass.config_entries.async_forward_entry_setups(entry, CHARGER_PLATFORMS)
     entry.async_on_unload(site.coordinator.async_add_charger(handle))
     if isinstance(driver, OcppCharger) and site.ocpp is not None and site.ocpp.server is not None:
         await site.ocpp.server.async_admission_changed(charger_id)
     return True
+
+
+def has_energy_register(driver: ChargerDriver) -> bool:
+    """Return whether a charger meters its energy (OCPP transactions always carry meter values)."""
+    return not isinstance(driver, ModbusCharger) or driver.profile.measurements.energy is not None
 
 
 async def _async_ocpp_driver(
@@ -206,6 +225,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Forget a deleted charger in its site's server; it is offered as new if it returns."""
     ir.async_delete_issue(hass, DOMAIN, f"modbus_no_failsafe_{entry.entry_id}")
+    if is_charger_entry(entry):
+        await async_remove_store(hass, entry.entry_id)
     if not is_charger_entry(entry) or entry.data.get(CONF_PROTOCOL) == PROTOCOL_MODBUS:
         return
     site_entry = hass.config_entries.async_get_entry(entry.data[CONF_SITE_ENTRY_ID])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any, Final
 
 from .const import (
     CONF_CAN_SWITCH_PHASES,
@@ -39,6 +39,9 @@ from .engine.model import (
     PhaseValues,
 )
 from .flow_charger import DEFAULT_CHARGER_OPTIONS
+from .session import SessionAccount
+
+DEFAULT_BOOST_DURATION: Final = timedelta(hours=1)
 
 
 def charger_config(charger_id: str, options: Mapping[str, Any]) -> ChargerConfig:
@@ -114,6 +117,12 @@ def site_currents(config: ChargerConfig, reading: ChargerReading, voltage_v: flo
     return PhaseValues.from_fn(lambda p: per_phase if p in ALL_PHASES[:phases] else 0.0)
 
 
+def next_occurrence(at: time, now: datetime) -> datetime:
+    """The next occurrence of a local time of day."""
+    candidate = now.replace(hour=at.hour, minute=at.minute, second=at.second, microsecond=0)
+    return candidate if candidate > now else candidate + timedelta(days=1)
+
+
 @dataclass(kw_only=True)
 class ChargerHandle:
     """A charger registered with a site coordinator."""
@@ -130,6 +139,11 @@ class ChargerHandle:
     ready_by: datetime | None = None
     boost_until: datetime | None = None
     boost_energy_kwh: float | None = None  # session energy at which a boost ends
+    boost_duration: timedelta = DEFAULT_BOOST_DURATION  # the boost button's (and action's)
+    price_limit: float | None = None  # currency per kWh; kept for the planner
+    battery_capacity_kwh: float | None = None
+    energy_register: bool = True  # the charger meters its energy (else it is counted)
+    session: SessionAccount = field(default_factory=SessionAccount)
 
     def set_mode(self, mode: ChargerMode) -> None:
         """Switch mode; a boost in progress ends."""
@@ -139,9 +153,16 @@ class ChargerHandle:
         self.boost_until = None
         self.boost_energy_kwh = None
 
+    @property
+    def session_energy_kwh(self) -> float:
+        """Energy of the session in progress: counted since plug-in, else the charger's."""
+        if self.session.active:
+            return self.session.energy_kwh
+        return self.driver.reading.session_energy_kwh or 0.0
+
     def start_boost(self, until: datetime, energy_kwh: float | None) -> None:
         """Charge at full power until ``until`` (or until ``energy_kwh`` more is in)."""
-        session = self.driver.reading.session_energy_kwh or 0.0
+        session = self.session_energy_kwh
         self.boost_until = until
         self.boost_energy_kwh = None if energy_kwh is None else session + energy_kwh
 
@@ -154,7 +175,7 @@ class ChargerHandle:
         """End a boost whose time or energy is reached; return whether it ended."""
         if self.boost_until is None:
             return False
-        session = self.driver.reading.session_energy_kwh or 0.0
+        session = self.session_energy_kwh
         done_energy = self.boost_energy_kwh is not None and session >= self.boost_energy_kwh
         if now >= self.boost_until or done_energy:
             self.boost_until = None
@@ -172,7 +193,7 @@ class ChargerHandle:
             currents_a=site_currents(self.config, reading, voltage_v),
             active_phases=reading.active_phases,
             soc_pct=reading.soc_pct,
-            session_energy_kwh=reading.session_energy_kwh or 0.0,
+            session_energy_kwh=self.session_energy_kwh,
             temperature_c=reading.temperature_c,
         )
 

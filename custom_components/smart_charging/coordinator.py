@@ -63,7 +63,9 @@ from .engine.surplus import (
     normalize_grid_power,
     pv_surplus_w,
 )
-from .inputs import InputSpec, read_input
+from .engine.units import amps_to_watts
+from .inputs import InputSpec, read_input, read_price
+from .session import Sample, surplus_share_w
 from .site_settings import (
     allocator_settings,
     circuit_states,
@@ -290,6 +292,11 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             ),
         )
 
+    async def async_charger_config_changed(self) -> None:
+        """A charger's engine config changed at runtime (min/max current): apply it now."""
+        self._settings = None
+        await self.async_refresh()
+
     def set_grid_limit(self, power_w: float, until: datetime | None) -> None:
         """Cap the chargers' combined power (an external signal) until ``until``."""
         self.grid_limit = ExternalLimit(power_w=power_w, expires_at=until)
@@ -324,14 +331,43 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.dispatcher.async_dispatch(
             {cid: h for cid, h in self.chargers.items() if h.online}, result
         )
+        surplus = None if snapshot.grid_power_w is None else pv_surplus_w(snapshot)
+        self._account_sessions(now, snapshot, surplus)
         return SiteData(
             snapshot=snapshot,
             headroom_a=headroom_a(snapshot, self.site),
             min_headroom_a=min_headroom_a(snapshot, self.site),
             import_headroom_w=import_headroom_w(snapshot, self.site),
-            pv_surplus_w=None if snapshot.grid_power_w is None else pv_surplus_w(snapshot),
+            pv_surplus_w=surplus,
             allocation=result,
         )
+
+    def _account_sessions(
+        self, now: datetime, snapshot: SiteSnapshot, surplus_w: float | None
+    ) -> None:
+        """Count each charger's session: energy, surplus share, cost (see session.py)."""
+        price = read_price(self.hass, self.inputs, self.hass.config.currency)
+        site_surplus = max(0.0, surplus_w or 0.0)
+        for handle in self.chargers.values():
+            reading, config = handle.driver.reading, handle.config
+            handle.session.update(
+                Sample(
+                    at=now,
+                    status=reading.status,
+                    power_w=reading.power_w,
+                    energy_kwh=reading.energy_kwh,
+                    session_kwh=reading.session_energy_kwh,
+                    transaction_id=reading.transaction_id,
+                    surplus_w=surplus_share_w(
+                        surplus_w, reading.power_w or 0.0, snapshot.ev_power_w
+                    ),
+                    site_surplus_w=site_surplus,
+                    price=price,
+                    full_power_w=amps_to_watts(
+                        config.max_current_a, config.phases, self.site.voltage_v
+                    ),
+                )
+            )
 
     def _update_missing_issues(self, snapshot: SiteSnapshot) -> None:
         """Raise a repair issue for each configured input entity that no longer exists."""

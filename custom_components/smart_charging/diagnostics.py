@@ -73,5 +73,6 @@ def _charger(runtime: ChargerRuntimeData, described: dict[str, Any]) -> dict[str
         "info": dataclasses.asdict(driver.info),
         "reading": dataclasses.asdict(driver.reading),
         "allocation": None if allocation is None else dataclasses.asdict(allocation),
+        "session": {k: v for k, v in handle.session.as_dict().items() if k != "bins"},
         "driver": diagnostics() if callable(diagnostics) else None,
     }

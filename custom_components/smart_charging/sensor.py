@@ -101,6 +101,15 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
         has_fn=_has_grid_power,
     ),
     SiteSensorDescription(
+        key="ev_power",
+        translation_key="ev_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda data: round(float(data.snapshot.ev_power_w), 1),
+    ),
+    SiteSensorDescription(
         key="headroom",
         translation_key="headroom",
         device_class=SensorDeviceClass.CURRENT,
@@ -155,9 +164,11 @@ async def async_setup_entry(
     """Add a site's or a charger's sensors."""
     runtime = entry.runtime_data
     if isinstance(runtime, ChargerRuntimeData):
+        site = runtime.site.coordinator
         async_add_entities(
-            ChargerSensor(runtime.site.coordinator, runtime.handle, entry.title, description)
+            ChargerSensor(site, runtime.handle, entry.title, description)
             for description in CHARGER_SENSORS
+            if description.has_fn(runtime.handle, site)
         )
         return
     coordinator = runtime.coordinator

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -12,14 +13,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
+from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
 
 from .charger import ChargerHandle
 from .coordinator import SiteCoordinator, SiteData
 from .drivers.base import ChargerStatus
 from .engine.allocation import ChargerAllocation
-from .engine.model import Reason
+from .engine.model import InputRole, Reason
 from .entity import ChargerEntity
+from .session import SessionAccount
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +67,55 @@ def _reason_attributes(view: ChargerView) -> Mapping[str, Any]:
     return attributes
 
 
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _session_energy(view: ChargerView) -> float | None:
+    session = view.handle.session
+    return None if session.started is None else round(session.energy_kwh, 3)
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _session_attributes(view: ChargerView) -> Mapping[str, Any]:
+    session = view.handle.session
+    return {"started": _when(session.started), "ended": _when(session.ended)}
+
+
+def _session_start(view: ChargerView) -> datetime | None:
+    return view.handle.session.started
+
+
+def _session_attribute(
+    name: str, value: Callable[[SessionAccount], float | None]
+) -> Callable[[ChargerView], Mapping[str, Any]]:
+    def attributes(view: ChargerView) -> Mapping[str, Any]:
+        return {name: _round(value(view.handle.session), 4)}
+
+    return attributes
+
+
+def _has_price(_handle: ChargerHandle, coordinator: SiteCoordinator) -> bool:
+    return any(spec.role is InputRole.PRICE for spec in coordinator.inputs)
+
+
+def _has_grid_power(_handle: ChargerHandle, coordinator: SiteCoordinator) -> bool:
+    return coordinator.has_grid_power
+
+
 @dataclass(frozen=True, kw_only=True)
 class ChargerSensorDescription(SensorEntityDescription):
-    """A charger sensor: how to read it."""
+    """A charger sensor: how to read it and whether the charger (and its site) has it."""
 
     value_fn: Callable[[ChargerView], float | str | None]
     attrs_fn: Callable[[ChargerView], Mapping[str, Any]] | None = None
+    last_reset_fn: Callable[[ChargerView], datetime | None] | None = None
+    has_fn: Callable[[ChargerHandle, SiteCoordinator], bool] = lambda _handle, _site: True
     needs_connection: bool = True
+    currency: bool = False  # the unit is Home Assistant's currency
 
 
 CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
@@ -113,6 +157,67 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda view: view.handle.driver.reading.energy_kwh,
+        has_fn=lambda handle, _site: handle.energy_register,
+    ),
+    # Chargers without an energy register: the integration counts (see session.py).
+    ChargerSensorDescription(
+        key="lifetime_energy",
+        translation_key="lifetime_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda view: round(view.handle.session.lifetime_kwh, 3),
+        has_fn=lambda handle, _site: not handle.energy_register,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_session_energy,
+        attrs_fn=_session_attributes,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda view: _round(view.handle.session.session_cost, 4),
+        attrs_fn=_session_attribute("unpriced_energy", lambda session: session.unpriced_kwh),
+        last_reset_fn=_session_start,
+        has_fn=_has_price,
+        needs_connection=False,
+        currency=True,
+    ),
+    ChargerSensorDescription(
+        key="session_pv_share",
+        translation_key="session_pv_share",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda view: _round(view.handle.session.pv_share_pct, 1),
+        attrs_fn=_session_attribute("pv_energy", lambda session: session.pv_energy_kwh),
+        has_fn=_has_grid_power,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="session_saving",
+        translation_key="session_saving",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda view: _round(view.handle.session.saving, 4),
+        attrs_fn=_session_attribute("immediate_cost", lambda session: session.immediate_cost),
+        last_reset_fn=_session_start,
+        has_fn=_has_price,
+        needs_connection=False,
+        currency=True,
     ),
     ChargerSensorDescription(
         key="allocated_current",
@@ -151,6 +256,8 @@ class ChargerSensor(ChargerEntity, SensorEntity):
         """Bind the description to the charger."""
         super().__init__(coordinator, handle, title, description.key)
         self.entity_description = description
+        if description.currency:
+            self._attr_native_unit_of_measurement = coordinator.hass.config.currency
 
     @property
     def _view(self) -> ChargerView:
@@ -174,3 +281,10 @@ class ChargerSensor(ChargerEntity, SensorEntity):
         if self.entity_description.attrs_fn is None:
             return None
         return self.entity_description.attrs_fn(self._view)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return when a per-session total started counting from zero."""
+        if self.entity_description.last_reset_fn is None:
+            return None
+        return self.entity_description.last_reset_fn(self._view)

@@ -12,7 +12,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .charger import ChargerHandle
+from .charger import ChargerHandle, next_occurrence
 from .const import DOMAIN
 from .coordinator import ChargerRuntimeData, SiteCoordinator, SmartChargingRuntimeData
 from .engine.model import ChargerMode
@@ -30,8 +30,6 @@ SERVICE_SET_TARGET = "set_target"
 SERVICE_BOOST = "boost"
 SERVICE_SET_GRID_LIMIT = "set_grid_limit"
 SERVICE_CLEAR_GRID_LIMIT = "clear_grid_limit"
-
-DEFAULT_BOOST = timedelta(hours=1)
 
 _DEVICE: dict[vol.Marker, Any] = {vol.Required(ATTR_DEVICE_ID): cv.string}
 SET_MODE_SCHEMA = vol.Schema({**_DEVICE, vol.Required(ATTR_MODE): cv.string})
@@ -91,12 +89,6 @@ def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[ChargerHandle, Sit
     return runtime.handle, runtime.site.coordinator
 
 
-def _next(at: time, now: datetime) -> datetime:
-    """The next occurrence of a local time of day."""
-    candidate = now.replace(hour=at.hour, minute=at.minute, second=at.second, microsecond=0)
-    return candidate if candidate > now else candidate + timedelta(days=1)
-
-
 async def _set_mode(hass: HomeAssistant, call: ServiceCall) -> None:
     handle, coordinator = _charger(hass, call)
     try:
@@ -124,7 +116,7 @@ async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
     ready_by = call.data.get(ATTR_READY_BY)
     now = dt_util.now()
     if isinstance(ready_by, time):
-        ready_by = _next(ready_by, now)
+        ready_by = next_occurrence(ready_by, now)
     elif isinstance(ready_by, datetime):
         ready_by = (
             dt_util.as_local(ready_by) if ready_by.tzinfo else ready_by.replace(tzinfo=now.tzinfo)
@@ -142,7 +134,7 @@ async def _boost(hass: HomeAssistant, call: ServiceCall) -> None:
     energy = call.data.get(ATTR_ENERGY)
     if energy is not None and energy <= 0:
         raise _invalid("energy_out_of_range", energy=str(energy))
-    duration: timedelta = call.data.get(ATTR_DURATION, DEFAULT_BOOST)
+    duration: timedelta = call.data.get(ATTR_DURATION, handle.boost_duration)
     handle.start_boost(dt_util.now() + duration, energy)
     await coordinator.async_refresh()
 
