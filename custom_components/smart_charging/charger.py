@@ -142,6 +142,7 @@ class ChargerHandle:
     boost_duration: timedelta = DEFAULT_BOOST_DURATION  # the boost button's (and action's)
     price_limit: float | None = None  # currency per kWh; kept for the planner
     battery_capacity_kwh: float | None = None
+    planned_power_w: float = 0.0  # the planner's power for the current slot (smart mode)
     energy_register: bool = True  # the charger meters its energy (else it is counted)
     session: SessionAccount = field(default_factory=SessionAccount)
 
@@ -206,6 +207,7 @@ class ChargerHandle:
             mode=self.mode,
             target_soc_pct=self.target_soc_pct,
             target_energy_kwh=self.target_energy_kwh,
+            planned_power_w=self.planned_power_w,
         )
 
     @property

@@ -54,6 +54,7 @@ from .engine.model import (
     SiteConfig,
     SiteSnapshot,
 )
+from .engine.plan_model import Plan
 from .engine.settings import AllocatorSettings
 from .engine.surplus import (
     headroom_a,
@@ -73,6 +74,7 @@ from .site_settings import (
     entity_grid_limit,
     tracked_entities,
 )
+from .smart import SmartPlanner
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -109,6 +111,7 @@ class SiteData:
     import_headroom_w: float | None
     pv_surplus_w: float | None
     allocation: AllocationResult
+    plan: Plan | None = None
 
     @property
     def failsafe(self) -> bool:
@@ -190,6 +193,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.memory = AllocationMemory()
         self._settings: AllocatorSettings | None = None
         self.grid_limit: ExternalLimit | None = None
+        self.smart = SmartPlanner()
         self.dispatcher = CommandDispatcher(hass, entry)
 
     @callback
@@ -297,6 +301,13 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self._settings = None
         await self.async_refresh()
 
+    def _non_ev_w(self, snapshot: SiteSnapshot) -> float:
+        """The house's own draw from the grid now (W); unknown counts as none."""
+        if snapshot.grid_power_w is None:
+            return 0.0
+        ev_w = sum(max(0.0, h.driver.reading.power_w or 0.0) for h in self.chargers.values())
+        return snapshot.grid_power_w - ev_w
+
     def set_grid_limit(self, power_w: float, until: datetime | None) -> None:
         """Cap the chargers' combined power (an external signal) until ``until``."""
         self.grid_limit = ExternalLimit(power_w=power_w, expires_at=until)
@@ -314,8 +325,12 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         for handle in self.chargers.values():
             if handle.expire_boost(now):
                 LOGGER.info("Boost of %s ended; back to %s", handle.charger_id, handle.mode)
+        site_snapshot = self.build_snapshot()
+        self.smart.update(
+            now, self.chargers, self.allocator_settings(), self._non_ev_w(site_snapshot)
+        )
         snapshot = replace(
-            self._with_chargers(self.build_snapshot()),
+            self._with_chargers(site_snapshot),
             external_limit=combine_limits(
                 self._active_grid_limit(now),
                 entity_grid_limit(self.hass, self.config_entry.options),
@@ -340,6 +355,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             import_headroom_w=import_headroom_w(snapshot, self.site),
             pv_surplus_w=surplus,
             allocation=result,
+            plan=self.smart.plan,
         )
 
     def _account_sessions(

@@ -20,6 +20,7 @@ from .coordinator import SiteCoordinator, SiteData
 from .drivers.base import ChargerStatus
 from .engine.allocation import ChargerAllocation
 from .engine.model import InputRole, Reason
+from .engine.plan_model import ChargerPlan, Verdict
 from .entity import ChargerEntity
 from .session import SessionAccount
 
@@ -48,6 +49,48 @@ def _phase_current(index: int) -> Callable[[ChargerView], float | None]:
 def _allocated(view: ChargerView) -> float | None:
     allocation = view.allocation
     return None if allocation is None else allocation.current_a
+
+
+def _plan(view: ChargerView) -> ChargerPlan | None:
+    plan = view.data.plan
+    if plan is None or view.handle.charger_id not in {c.charger_id for c in plan.chargers}:
+        return None
+    return plan.charger(view.handle.charger_id)
+
+
+def _verdict(view: ChargerView) -> str | None:
+    planned = _plan(view)
+    return None if planned is None else planned.verdict.value
+
+
+def _plan_attributes(view: ChargerView) -> Mapping[str, Any]:
+    planned = _plan(view)
+    if planned is None:
+        return {}
+    return {
+        "energy_kwh": round(planned.energy_kwh, 2),
+        "target_kwh": round(planned.target_kwh, 2),
+        "cost": None if planned.cost is None else round(planned.cost, 2),
+        "schedule": [
+            {
+                "start": entry.start.isoformat(),
+                "end": entry.end.isoformat(),
+                "kw": round(entry.power_kw, 2),
+                "price": entry.price,
+            }
+            for entry in planned.schedule
+        ],
+    }
+
+
+def _next_start(view: ChargerView) -> datetime | None:
+    planned = _plan(view)
+    return None if planned is None else planned.next_start
+
+
+def _finish(view: ChargerView) -> datetime | None:
+    planned = _plan(view)
+    return None if planned is None else planned.finish
 
 
 def _reason(view: ChargerView) -> str | None:
@@ -110,7 +153,7 @@ def _has_grid_power(_handle: ChargerHandle, coordinator: SiteCoordinator) -> boo
 class ChargerSensorDescription(SensorEntityDescription):
     """A charger sensor: how to read it and whether the charger (and its site) has it."""
 
-    value_fn: Callable[[ChargerView], float | str | None]
+    value_fn: Callable[[ChargerView], float | str | datetime | None]
     attrs_fn: Callable[[ChargerView], Mapping[str, Any]] | None = None
     last_reset_fn: Callable[[ChargerView], datetime | None] | None = None
     has_fn: Callable[[ChargerHandle, SiteCoordinator], bool] = lambda _handle, _site: True
@@ -230,6 +273,29 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         needs_connection=False,
     ),
     ChargerSensorDescription(
+        key="plan",
+        translation_key="plan",
+        device_class=SensorDeviceClass.ENUM,
+        options=[verdict.value for verdict in Verdict],
+        value_fn=_verdict,
+        attrs_fn=_plan_attributes,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="next_start",
+        translation_key="next_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_next_start,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
+        key="projected_finish",
+        translation_key="projected_finish",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_finish,
+        needs_connection=False,
+    ),
+    ChargerSensorDescription(
         key="reason",
         translation_key="reason",
         device_class=SensorDeviceClass.ENUM,
@@ -271,7 +337,7 @@ class ChargerSensor(ChargerEntity, SensorEntity):
         return not self.entity_description.needs_connection or self.handle.online
 
     @property
-    def native_value(self) -> float | str | None:
+    def native_value(self) -> float | str | datetime | None:
         """Return the sensor's value from the latest cycle."""
         return self.entity_description.value_fn(self._view)
 

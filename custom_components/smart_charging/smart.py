@@ -1,0 +1,125 @@
+"""Feed the ``smart`` mode: plan the chargers jointly with the engine's planner.
+
+Every cycle (planning is cheap: milliseconds), the chargers in ``smart`` mode with a car
+plugged in and a target become needs for ``engine.planner.plan``; each charger's planned
+power for the current slot goes into its request. The previous plan is passed back so that
+small input changes do not flip it.
+
+Prices: the planner is given no price series yet. With no prices it charges for readiness
+(from now, at the power the shared site capacity allows) — never at the last moment.
+Price series from the price integrations plug in here (``slots``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Final
+
+from .charger import ChargerHandle
+from .engine.model import ChargerMode, SiteConfig
+from .engine.plan_model import ChargeNeed, Plan, PlannerSettings, PriceSlot
+from .engine.planner import plan
+from .engine.settings import AllocatorSettings
+
+SLOT: Final = timedelta(minutes=15)
+DEFAULT_HORIZON: Final = timedelta(hours=24)
+CHARGE_EFFICIENCY: Final = 0.9  # energy into the battery per energy from the grid
+SETTINGS: Final = PlannerSettings()
+
+
+def energy_needed(handle: ChargerHandle) -> float | None:
+    """Energy still to charge (kWh) for the charger's target, or None without one."""
+    if handle.target_energy_kwh:
+        return max(0.0, handle.target_energy_kwh - handle.session_energy_kwh)
+    soc = handle.driver.reading.soc_pct
+    if handle.target_soc_pct and handle.battery_capacity_kwh and soc is not None:
+        missing = (handle.target_soc_pct - soc) / 100 * handle.battery_capacity_kwh
+        return max(0.0, missing / CHARGE_EFFICIENCY)
+    return None
+
+
+def charge_need(handle: ChargerHandle, voltage_v: float) -> ChargeNeed | None:
+    """The planner's view of one charger in ``smart`` mode, or None."""
+    if handle.mode is not ChargerMode.SMART or handle.boosting:
+        return None
+    if not handle.driver.reading.status.vehicle_connected:
+        return None
+    energy = energy_needed(handle)
+    if energy is None:
+        return None
+    config = handle.config
+    per_amp_kw = config.phases * voltage_v / 1000
+    return ChargeNeed(
+        charger_id=handle.charger_id,
+        energy_kwh=energy,
+        max_power_kw=config.max_current_a * per_amp_kw,
+        ready_by=handle.ready_by,
+        min_power_kw=config.min_current_a * per_amp_kw,
+        price_limit=handle.price_limit,
+    )
+
+
+def site_capacity_kw(settings: AllocatorSettings, non_ev_w: float) -> float:
+    """Power available to charging from the grid now (kW), after the margin and house load."""
+    site: SiteConfig = settings.site
+    fuse_w = max(0.0, site.fuse_a - settings.margin_a) * site.phases * site.voltage_v
+    available = fuse_w - max(0.0, non_ev_w)
+    if site.max_import_w is not None:
+        available = min(available, site.max_import_w - max(0.0, non_ev_w))
+    return max(0.0, available) / 1000
+
+
+def _slots(now: datetime, until: datetime) -> list[PriceSlot]:
+    start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    slots: list[PriceSlot] = []
+    while start < until or not slots:
+        slots.append(PriceSlot(start=start, end=start + SLOT))
+        start += SLOT
+    return slots
+
+
+class SmartPlanner:
+    """Keeps the joint plan of a site's ``smart`` chargers from cycle to cycle."""
+
+    def __init__(self) -> None:
+        """Start without a plan."""
+        self.plan: Plan | None = None
+
+    def update(
+        self,
+        now: datetime,
+        chargers: Mapping[str, ChargerHandle],
+        settings: AllocatorSettings,
+        non_ev_w: float,
+    ) -> None:
+        """Re-plan and hand each smart charger its power for the current slot."""
+        voltage = settings.site.voltage_v
+        needs = [need for h in chargers.values() if (need := charge_need(h, voltage))]
+        for handle in chargers.values():
+            handle.planned_power_w = 0.0
+        if not needs:
+            self.plan = None
+            return
+        deadlines = [need.ready_by for need in needs if need.ready_by is not None]
+        horizon = max(deadlines, default=now + DEFAULT_HORIZON)
+        self.plan = plan(
+            _slots(now, max(horizon, now + SLOT)),
+            site_capacity_kw(settings, non_ev_w),
+            None,
+            needs,
+            now,
+            SETTINGS,
+            previous=self._previous(needs),
+        )
+        for need in needs:
+            chargers[need.charger_id].planned_power_w = (
+                self.plan.charger(need.charger_id).power_at(now) * 1000
+            )
+
+    def _previous(self, needs: list[ChargeNeed]) -> Plan | None:
+        """The last plan, when it was made for the same chargers."""
+        if self.plan is None:
+            return None
+        planned = {c.charger_id for c in self.plan.chargers}
+        return self.plan if planned == {n.charger_id for n in needs} else None

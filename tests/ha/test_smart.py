@@ -1,0 +1,112 @@
+"""Smart mode: the planner's power for the current slot drives the charger."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_charging.engine.model import ChargerMode, SiteConfig
+from custom_components.smart_charging.engine.settings import AllocatorSettings
+from custom_components.smart_charging.smart import site_capacity_kw
+from tests.drivers.ocpp_helpers import ClientFactory, is_ready, sampled, wait_until
+
+from .test_ocpp import CP, charger_entry, server_port
+
+PLAN = "sensor.acme_wallbox_11_cp1_plan"
+NEXT_START = "sensor.acme_wallbox_11_cp1_next_planned_start"
+FINISH = "sensor.acme_wallbox_11_cp1_projected_finish"
+REASON = "sensor.acme_wallbox_11_cp1_reason"
+
+
+@pytest.fixture
+async def clients() -> AsyncGenerator[ClientFactory]:
+    """Simulated charge points, closed after the test."""
+    factory = ClientFactory()
+    yield factory
+    await factory.close()
+
+
+@pytest.fixture
+async def plugged(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry, clients: ClientFactory
+) -> MockConfigEntry:
+    """A charger with a car plugged in, in smart mode."""
+    entry = charger_entry(hass)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    client = await clients.connect(server_port(site_entry), CP)
+    await client.cp.boot()
+    await wait_until(entry.runtime_data.handle.driver, is_ready)
+    await client.cp.status("Preparing")
+    await client.cp.meter([sampled("SoC", 40, "Percent")])
+    entry.runtime_data.handle.set_mode(ChargerMode.SMART)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def test_smart_without_target_waits_for_surplus(
+    hass: HomeAssistant, plugged: MockConfigEntry
+) -> None:
+    """With nothing to plan, smart charges from surplus only and says so."""
+    coordinator = plugged.runtime_data.site.coordinator
+    await coordinator.async_refresh()
+    assert hass.states.get(PLAN).state == "unknown"
+    assert plugged.runtime_data.handle.planned_power_w == 0
+
+
+async def test_smart_plans_for_the_target(hass: HomeAssistant, plugged: MockConfigEntry) -> None:
+    """A target and a ready-by time give a plan; its current slot's power is charged."""
+    handle = plugged.runtime_data.handle
+    coordinator = plugged.runtime_data.site.coordinator
+    handle.target_energy_kwh = 10.0
+    handle.ready_by = dt_util.now() + timedelta(hours=8)
+    await coordinator.async_refresh()
+    assert hass.states.get(PLAN).state == "on_target"
+    schedule = hass.states.get(PLAN).attributes["schedule"]
+    assert sum(e["kw"] for e in schedule) > 0
+    # Without prices the plan charges for readiness: from now, not at the last moment.
+    assert handle.planned_power_w > 0
+    assert hass.states.get(NEXT_START).state != "unknown"
+    assert hass.states.get(FINISH).state != "unknown"
+    # The plan asks for all the site can give; the import limit (11 kW) is what binds.
+    assert hass.states.get(REASON).state == "import_limit"
+    allocation = coordinator.data.allocation.get(CP)
+    assert allocation is not None
+    assert allocation.current_a > 0
+
+    # Too little time left: the plan says so and delivers what it can.
+    handle.target_energy_kwh = 200.0
+    handle.ready_by = dt_util.now() + timedelta(hours=1)
+    await coordinator.async_refresh()
+    assert hass.states.get(PLAN).state == "target_unreachable"
+
+
+async def test_smart_target_from_soc(hass: HomeAssistant, plugged: MockConfigEntry) -> None:
+    """A SoC target needs the battery capacity; the car's SoC gives the energy."""
+    handle = plugged.runtime_data.handle
+    coordinator = plugged.runtime_data.site.coordinator
+    handle.target_soc_pct = 80
+    await coordinator.async_refresh()
+    assert coordinator.smart.plan is None  # no capacity known yet
+    handle.battery_capacity_kwh = 60
+    await coordinator.async_refresh()
+    plan = coordinator.smart.plan
+    assert plan is not None
+    # (80 % - 40 %) of 60 kWh at 90 % charging efficiency.
+    assert plan.charger(CP).target_kwh == pytest.approx(24 / 0.9)
+
+
+def test_site_capacity(hass: HomeAssistant) -> None:
+    """Capacity is the fuse less margin and house load, within the import limit."""
+    settings = AllocatorSettings(site=SiteConfig(fuse_a=25, max_import_w=11000))
+    assert site_capacity_kw(settings, 2000) == pytest.approx(9.0)
+    settings = AllocatorSettings(site=SiteConfig(fuse_a=16))
+    assert site_capacity_kw(settings, 2000) == pytest.approx((14 * 690 - 2000) / 1000)
+    assert site_capacity_kw(settings, 50000) == 0
