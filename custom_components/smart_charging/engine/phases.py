@@ -27,10 +27,13 @@ USER_STOPS = frozenset(
         Reason.TARGET_REACHED,
         Reason.OUTSIDE_WINDOW,
         Reason.PHASE_SWITCHING,
-        Reason.WAITING_FOR_CHEAP_SLOT,
     }
 )
-"""Pauses that no phase configuration would end: no point switching for them."""
+"""Pauses that no phase configuration would end: no point switching for them.
+
+A ``smart`` charger waiting for its cheap slot is not among them: it waits because the
+surplus cannot hold its minimum current, and on one phase it might.
+"""
 
 
 def in_switch_pause(work: Work, settings: AllocatorSettings, now: datetime) -> bool:
