@@ -388,37 +388,6 @@ def test_same_input_same_output(case: Case, data: st.DataObject) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(cases(modes=(ChargerMode.FAST,)), st.floats(0.0, 1.0), st.floats(0.0, 40.0))
-def test_more_headroom_never_lowers_the_fast_total(
-    case: Case, shrink: float, extra_fuse: float
-) -> None:
-    """Less house load or a bigger fuse never reduces what fast chargers get in total.
-
-    The site is at rest (no EV draws yet): a lagging EV rightly holds back others for a
-    few seconds whatever the headroom. The unbalanced-load rule is left out on purpose:
-    less load on *other* phases rightly shrinks what a single-phase charger may add.
-    """
-    site = case.settings.site
-    settings_ = replace(case.settings, ramp_up_a=None, unbalance_limit_a=None)
-    idle = tuple(replace(s, currents_a=PhaseValues()) for s in case.snapshot.chargers)
-    at_rest = replace(
-        case.snapshot,
-        chargers=idle,
-        phase_currents_a=PhaseValues(*case.house),
-        grid_power_w=None,
-        external_limit=None,
-    )
-    base = allocate(at_rest, settings_, AllocationMemory(), T0)
-    relieved = replace(at_rest, phase_currents_a=PhaseValues(*(h * shrink for h in case.house)))
-    roomier = replace(settings_, site=replace(site, fuse_a=site.fuse_a + extra_fuse))
-    bigger = allocate(relieved, roomier, AllocationMemory(), T0)
-    assert _power(case, bigger) >= _power(case, base) - 1e-6
-    _assert_within_limits(replace(case, settings=settings_, snapshot=at_rest), base)
-    lighter = tuple(h * shrink for h in case.house)
-    _assert_within_limits(replace(case, settings=roomier, snapshot=relieved, house=lighter), bigger)
-
-
-@settings(max_examples=100, deadline=None)
 @given(cases())
 def test_failsafe_is_honoured(case: Case) -> None:
     stale = InputReading(InputRole.GRID_POWER, "sensor.grid", InputStatus.UNAVAILABLE)
