@@ -9,10 +9,13 @@ Drivers never import Home Assistant; every protocol or transport failure surface
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+import logging
 from typing import Protocol
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class DriverError(Exception):
@@ -144,3 +147,38 @@ class ChargerDriver(Protocol):
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` whenever the reading changes; return the remover."""
+
+
+_COMPARED = tuple(f.name for f in fields(ChargerReading) if f.name != "updated")
+
+
+def same_reading(old: ChargerReading, new: ChargerReading) -> bool:
+    """Return whether two readings differ only in their ``updated`` time."""
+    return all(getattr(old, name) == getattr(new, name) for name in _COMPARED)
+
+
+class Listeners:
+    """The change listeners of one driver; a failing listener is logged, never raised."""
+
+    def __init__(self, owner: str) -> None:
+        """Name the driver in log messages."""
+        self._owner = owner
+        self._listeners: list[Callable[[], None]] = []
+
+    def add(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` on every change; return the remover."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def notify(self) -> None:
+        """Call every listener."""
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                _LOGGER.exception("%s: listener failed", self._owner)

@@ -23,6 +23,8 @@ from ..base import (
     ChargerReading,
     ChargerUnavailableError,
     DriverError,
+    Listeners,
+    same_reading,
 )
 from .client import ModbusClient
 from .compat import PYMODBUS_VERSION, UNIT_KEYWORD
@@ -44,7 +46,7 @@ from .errors import (
 )
 from .model import ChargerProfile
 from .reader import Sample, read_identity, read_sample
-from .reading import build_reading, same_reading
+from .reading import build_reading
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class ModbusCharger:
         self._id = config.charger_id or f"{config.host}:{config.port}/{self._unit}"
         self._info = ChargerInfo(vendor=profile.vendor, model=profile.name)
         self._reading = ChargerReading()
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners(self._id)
         self._task: asyncio.Task[None] | None = None
         self._client: ModbusClient | None = None
         self._io_lock = asyncio.Lock()  # command writes: apply, heartbeat, connect
@@ -118,13 +120,7 @@ class ModbusCharger:
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` whenever the reading changes; return the remover."""
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     async def async_apply(self, current_a: float, phases: int) -> None:
         """Offer at most ``current_a`` per phase on ``phases`` phases; 0 pauses.
@@ -409,11 +405,7 @@ class ModbusCharger:
         old, self._reading = self._reading, reading
         if same_reading(old, reading):
             return
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                _LOGGER.exception("%s: listener failed", self._id)
+        self._listeners.notify()
 
 
 def _command_dict(value: Command | None) -> dict[str, float] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 
 from ..base import ChargerReading, ChargerStatus
@@ -41,11 +40,3 @@ def build_reading(
         limit_mismatch=limit_mismatch(written, status, offered, currents, settled=settled),
         limit_rejected=rejected,
     )
-
-
-_COMPARED = tuple(f.name for f in fields(ChargerReading) if f.name != "updated")
-
-
-def same_reading(old: ChargerReading, new: ChargerReading) -> bool:
-    """Return whether two readings differ only in their ``updated`` time."""
-    return all(getattr(old, name) == getattr(new, name) for name in _COMPARED)

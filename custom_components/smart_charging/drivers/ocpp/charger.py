@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import asdict
 import logging
 import math
 from typing import Any
@@ -23,6 +23,8 @@ from ..base import (
     ChargerUnavailableError,
     CommandRejectedError,
     DriverError,
+    Listeners,
+    same_reading,
 )
 from .calls import composite_limit, remote_start, remote_stop, set_charging_profile
 from .compat import CompatOptions, PhaseSwitching, ServerConfig
@@ -54,7 +56,7 @@ class OcppCharger:
         self._control = LimitControl()
         self._push_task: asyncio.Task[None] | None = None
         self._composite_supported = True
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners(cp_id)
 
     # ---- ChargerDriver --------------------------------------------------------------
 
@@ -83,13 +85,7 @@ class OcppCharger:
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` on every change of reading, info or connection."""
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     async def async_apply(self, current_a: float, phases: int) -> None:
         """Offer at most ``current_a`` per phase on ``phases`` phases; 0 pauses.
@@ -348,18 +344,6 @@ class OcppCharger:
         )
         old = self._reading
         self._reading = reading
-        if not force and _same(old, reading):
+        if not force and same_reading(old, reading):
             return
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                _LOGGER.exception("%s: listener failed", self._cp_id)
-
-
-_COMPARED = tuple(f.name for f in fields(ChargerReading) if f.name != "updated")
-
-
-def _same(old: ChargerReading, new: ChargerReading) -> bool:
-    """Return whether two readings differ only in their ``updated`` time."""
-    return all(getattr(old, name) == getattr(new, name) for name in _COMPARED)
+        self._listeners.notify()
