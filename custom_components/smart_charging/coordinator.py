@@ -66,6 +66,7 @@ from .engine.surplus import (
 )
 from .engine.units import amps_to_watts
 from .inputs import InputSpec, read_input, read_price
+from .repairs import IssueSet
 from .session import Sample, surplus_share_w
 from .site_settings import (
     allocator_settings,
@@ -187,8 +188,19 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.battery_sign = BatterySignConvention(
             entry.data.get(CONF_BATTERY_SIGN, BatterySignConvention.DISCHARGE_POSITIVE)
         )
-        self._missing_reported: set[str] = set()
-        self._flagged_chargers: set[str] = set()
+        entry_id = entry.entry_id
+        self._missing_inputs = IssueSet(
+            hass,
+            "input_missing",
+            ir.IssueSeverity.ERROR,
+            lambda entity_id: f"input_missing_{entry_id}_{entity_id}",
+        )
+        self._ignoring_chargers = IssueSet(
+            hass,
+            "charger_limit_ignored",
+            ir.IssueSeverity.WARNING,
+            lambda charger_id: f"charger_limit_ignored_{charger_id}",
+        )
         self.chargers: dict[str, ChargerHandle] = {}
         self.memory = AllocationMemory()
         self._settings: AllocatorSettings | None = None
@@ -337,8 +349,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             ),
             circuits=circuit_states(self.hass, self.config_entry.options),
         )
-        self._update_missing_issues(snapshot)
-        self._update_charger_issues()
+        self._update_issues(snapshot)
         if snapshot.failsafe:
             LOGGER.debug("Failsafe: unusable inputs %s", snapshot.failsafe_inputs)
         result = allocate(snapshot, self.allocator_settings(), self.memory, now)
@@ -385,63 +396,28 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 )
             )
 
-    def _update_missing_issues(self, snapshot: SiteSnapshot) -> None:
-        """Raise a repair issue for each configured input entity that no longer exists."""
-        missing = {r.entity_id for r in snapshot.inputs if r.status is InputStatus.MISSING}
-        for entity_id in missing - self._missing_reported:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                _missing_issue_id(self.config_entry.entry_id, entity_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="input_missing",
-                translation_placeholders={"entity_id": entity_id, "site": self.config_entry.title},
-            )
-        for entity_id in self._missing_reported - missing:
-            ir.async_delete_issue(
-                self.hass, DOMAIN, _missing_issue_id(self.config_entry.entry_id, entity_id)
-            )
-        self._missing_reported = missing
-
-    def _update_charger_issues(self) -> None:
-        """Raise a repair issue for each charger that ignores or refuses its limit."""
-        flagged = {
-            cid
-            for cid, handle in self.chargers.items()
-            if handle.driver.reading.limit_mismatch or handle.driver.reading.limit_rejected
-        }
-        for cid in flagged - self._flagged_chargers:
+    def _update_issues(self, snapshot: SiteSnapshot) -> None:
+        """Repair issues for vanished input entities and chargers that ignore limits."""
+        title = self.config_entry.title
+        self._missing_inputs.sync(
+            {
+                r.entity_id: {"entity_id": r.entity_id, "site": title}
+                for r in snapshot.inputs
+                if r.status is InputStatus.MISSING
+            }
+        )
+        flagged = self._ignoring_chargers.sync(
+            {
+                cid: {"charger": cid}
+                for cid, handle in self.chargers.items()
+                if handle.driver.reading.limit_mismatch or handle.driver.reading.limit_rejected
+            }
+        )
+        for cid in flagged:
             LOGGER.warning("Charger %s does not follow its limit", cid)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                _limit_issue_id(cid),
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="charger_limit_ignored",
-                translation_placeholders={"charger": cid},
-            )
-        for cid in self._flagged_chargers - flagged:
-            ir.async_delete_issue(self.hass, DOMAIN, _limit_issue_id(cid))
-        self._flagged_chargers = flagged
 
     @callback
     def async_clear_issues(self) -> None:
         """Remove the repair issues this site raised (on unload)."""
-        for entity_id in self._missing_reported:
-            ir.async_delete_issue(
-                self.hass, DOMAIN, _missing_issue_id(self.config_entry.entry_id, entity_id)
-            )
-        self._missing_reported = set()
-        for cid in self._flagged_chargers:
-            ir.async_delete_issue(self.hass, DOMAIN, _limit_issue_id(cid))
-        self._flagged_chargers = set()
-
-
-def _limit_issue_id(charger_id: str) -> str:
-    return f"charger_limit_ignored_{charger_id}"
-
-
-def _missing_issue_id(entry_id: str, entity_id: str) -> str:
-    return f"input_missing_{entry_id}_{entity_id}"
+        self._missing_inputs.clear()
+        self._ignoring_chargers.clear()
