@@ -42,7 +42,12 @@ from .flow_modbus import build_profile
 from .ocpp_link import OcppLink
 from .services import async_setup_services
 
-SITE_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR]
+SITE_PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 CHARGER_PLATFORMS: list[Platform] = [
     Platform.BUTTON,
     Platform.NUMBER,

@@ -205,6 +205,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.memory = AllocationMemory()
         self._settings: AllocatorSettings | None = None
         self.grid_limit: ExternalLimit | None = None
+        self.control_paused = False
         self.smart = SmartPlanner()
         self.dispatcher = CommandDispatcher(hass, entry)
 
@@ -348,6 +349,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 entity_grid_limit(self.hass, self.config_entry.options),
             ),
             circuits=circuit_states(self.hass, self.config_entry.options),
+            control_paused=self.control_paused,
         )
         self._update_issues(snapshot)
         if snapshot.failsafe:

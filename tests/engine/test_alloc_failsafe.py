@@ -181,3 +181,36 @@ def test_readings_that_are_not_numbers_are_a_failsafe(name: str, fields) -> None
     decision = result.get("a")
     assert decision is not None
     assert (decision.current_a, decision.detail("inputs")) == (6.0, "invalid")
+
+
+def test_paused_control_runs_every_charger_at_its_fallback() -> None:
+    chargers = (
+        ChargerConfig("a", fallback_current_a=10.0),
+        ChargerConfig("b"),
+        ChargerConfig("c", priority=1),
+    )
+    snapshot = SiteSnapshot(
+        grid_power_w=0.0,
+        chargers=(plugged("a"), plugged("b"), plugged("c")),
+        control_paused=True,
+    )
+    result = run(snapshot, calm(*chargers, fuse=20.0))
+    assert not result.failsafe
+    # Measurements are fine, but the static limits still hold: 10 + 6 fit a 20 A fuse,
+    # the third charger (served last) would not.
+    assert currents(result) == {"a": 10.0, "b": 0.0, "c": 6.0}
+    assert {d.charger_id: d.reason for d in result.allocations} == {
+        "a": Reason.CONTROL_PAUSED,
+        "b": Reason.CONTROL_PAUSED,
+        "c": Reason.CONTROL_PAUSED,
+    }
+    b = result.get("b")
+    assert b is not None
+    assert b.detail("phase") == "l1"
+
+
+def test_failsafe_wins_over_a_paused_control() -> None:
+    snapshot = _failsafe_snapshot(plugged("a"), control_paused=True)
+    result = run(snapshot, calm(ChargerConfig("a")))
+    assert result.failsafe
+    assert result.allocations[0].reason is Reason.FAILSAFE_INPUTS

@@ -53,6 +53,8 @@ MODE = "select.acme_wallbox_11_cp1_mode"
 REASON = "sensor.acme_wallbox_11_cp1_reason"
 STATUS = "sensor.acme_wallbox_11_cp1_status"
 POWER = "sensor.acme_wallbox_11_cp1_charging_power"
+ALLOCATED = "sensor.acme_wallbox_11_cp1_allocated_current"
+SMART_CONTROL = "switch.home_smart_control"
 
 
 @pytest.fixture
@@ -123,6 +125,43 @@ async def test_mode_select_drives_the_engine(
     assert hass.states.get(MODE).state == "off"
     assert hass.states.get(REASON).state == "mode_off"
     assert loaded_charger.runtime_data.handle.mode == "off"
+
+
+async def test_smart_control_switch_pauses_every_charger(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """The site's master switch off: the charger runs at its fallback current, and says so."""
+    entry = charger_entry(hass, **{CONF_FALLBACK_CURRENT: 8})
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    client = await clients.connect(server_port(site_entry), CP)
+    await client.cp.boot()
+    await wait_until(entry.runtime_data.handle.driver, is_ready)
+    await client.cp.status("Charging")
+    await hass.async_block_till_done()
+    assert hass.states.get(REASON).state != "control_paused"
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": SMART_CONTROL}, blocking=True
+    )
+    assert hass.states.get(SMART_CONTROL).state == "off"
+    assert hass.states.get(REASON).state == "control_paused"
+    assert hass.states.get(ALLOCATED).state == "8.0"
+    await hass.services.async_call("switch", "turn_on", {"entity_id": SMART_CONTROL}, blocking=True)
+    assert hass.states.get(SMART_CONTROL).state == "on"
+    assert hass.states.get(REASON).state != "control_paused"
+
+
+async def test_smart_control_pause_survives_a_restart(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry
+) -> None:
+    """A pause in force before a restart holds after it."""
+    mock_restore_cache(hass, [State(SMART_CONTROL, "off")])
+    charger_entry(hass)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(SMART_CONTROL).state == "off"
+    assert site_entry.runtime_data.coordinator.control_paused
+    assert hass.states.get(REASON).state == "not_connected"
 
 
 async def test_mode_is_restored_after_restart(

@@ -19,7 +19,7 @@ from custom_components.smart_charging.const import DOMAIN
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "site_inputs")
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH])
 async def test_entities(
     hass: HomeAssistant,
     site_entry: MockConfigEntry,

@@ -13,7 +13,8 @@ give the same result. One cycle:
 5. cut fast / raise slowly, EV lag reservation (``smoothing``);
 6. reasons and the memory for the next cycle.
 
-In failsafe (site inputs stale or missing) steps 2-5 are replaced by ``failsafe``.
+In failsafe (site inputs stale or missing) steps 2-5 are replaced by ``failsafe``; the
+same static fallback applies while the user has paused smart control.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def allocate(
     if _unmeasurable(snapshot):
         run_failsafe(works, settings, tree, snapshot, external_w)
         return _result(works, settings, now, failsafe=True, external_w=external_w)
+    if snapshot.control_paused:
+        run_failsafe(works, settings, tree, snapshot, external_w, paused=True)
+        return _result(works, settings, now, external_w=external_w)
     surplus_w = _site_surplus(snapshot, works, settings, now)
     draws = [(w.path, w.draw) for w in works]
     table = build_table(

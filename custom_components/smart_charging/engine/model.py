@@ -151,6 +151,8 @@ class SiteSnapshot:
     ``chargers`` and ``circuits`` hold per-charger and per-circuit readings, ``requests``
     what the user and the planner ask of each charger this cycle (a charger without a
     request runs in ``fast``), and ``external_limit`` a grid signal, if any.
+    ``control_paused`` is the user's master switch: every charger runs at its fallback
+    current within the static limits, as in failsafe, until control resumes.
     """
 
     grid_power_w: float | None = None
@@ -165,6 +167,7 @@ class SiteSnapshot:
     circuits: tuple[CircuitState, ...] = ()
     requests: tuple[ChargerRequest, ...] = ()
     external_limit: ExternalLimit | None = None
+    control_paused: bool = False
 
     @property
     def failsafe_inputs(self) -> tuple[InputReading, ...]:
@@ -232,6 +235,7 @@ class Reason(StrEnum):
     NOT_CONNECTED = "not_connected"
     VEHICLE_IDLE = "vehicle_idle"
     VEHICLE_LIMITED = "vehicle_limited"
+    CONTROL_PAUSED = "control_paused"
 
 
 @dataclass(frozen=True, slots=True)
