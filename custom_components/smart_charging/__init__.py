@@ -17,7 +17,14 @@ from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .charger import ChargerHandle, charger_config, compat_options, modbus_config
+from .charger import (
+    ChargerHandle,
+    VehicleSensors,
+    charger_config,
+    charger_windows,
+    compat_options,
+    modbus_config,
+)
 from .charger_settings import ChargerStore, async_remove_store
 from .const import (
     CONF_CAN_SWITCH_PHASES,
@@ -124,6 +131,8 @@ async def _async_setup_charger(hass: HomeAssistant, entry: ConfigEntry[ChargerRu
         driver=driver,
         config=charger_config(charger_id, entry.options),
         energy_register=has_energy_register(driver),
+        windows=charger_windows(entry.options),
+        sensors=VehicleSensors.from_options(entry.options),
     )
     # Settings and the session in progress are back before entities and control start.
     store = ChargerStore(hass, entry, handle)

@@ -24,7 +24,11 @@ from .const import (
     CONF_REMOTE_START,
     CONF_SAFE_CURRENT,
     CONF_SKIP_VALIDATION,
+    CONF_SOC_ENTITY,
     CONF_STACK_LEVEL,
+    CONF_TEMPERATURE_ENTITY,
+    CONF_WINDOW_END,
+    CONF_WINDOW_START,
 )
 from .drivers.base import ChargerDriver, ChargerReading, ChargerStatus
 from .drivers.modbus import ModbusConfig
@@ -37,9 +41,11 @@ from .engine.model import (
     ChargerState,
     Phase,
     PhaseValues,
+    TimeWindow,
 )
 from .flow_charger import DEFAULT_CHARGER_OPTIONS
 from .session import SessionAccount
+from .site_settings import derating_curve
 
 DEFAULT_BOOST_DURATION: Final = timedelta(hours=1)
 
@@ -58,7 +64,29 @@ def charger_config(charger_id: str, options: Mapping[str, Any]) -> ChargerConfig
         priority=int(values[CONF_PRIORITY]),
         circuit_id=values.get(CONF_CIRCUIT),
         can_switch_phases=bool(values[CONF_CAN_SWITCH_PHASES]),
+        derating=derating_curve(values),
     )
+
+
+def charger_windows(options: Mapping[str, Any]) -> tuple[TimeWindow, ...]:
+    """The daily window the charger may charge in (none: any time)."""
+    start, end = options.get(CONF_WINDOW_START), options.get(CONF_WINDOW_END)
+    if not start or not end:
+        return ()
+    return (TimeWindow(time.fromisoformat(start), time.fromisoformat(end)),)
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSensors:
+    """Entities of other integrations a charger reads: the car's SoC and a temperature."""
+
+    soc_entity: str | None = None
+    temperature_entity: str | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> VehicleSensors:
+        """The entities configured in a charger's options."""
+        return cls(options.get(CONF_SOC_ENTITY), options.get(CONF_TEMPERATURE_ENTITY))
 
 
 def compat_options(options: Mapping[str, Any], voltage_v: float) -> CompatOptions:
@@ -144,6 +172,10 @@ class ChargerHandle:
     battery_capacity_kwh: float | None = None
     planned_power_w: float = 0.0  # the planner's power for the current slot (smart mode)
     energy_register: bool = True  # the charger meters its energy (else it is counted)
+    windows: tuple[TimeWindow, ...] = ()  # daily windows it may charge in (none: any time)
+    sensors: VehicleSensors = VehicleSensors()
+    sensor_soc_pct: float | None = None  # read from ``sensors`` each cycle
+    sensor_temperature_c: float | None = None
     session: SessionAccount = field(default_factory=SessionAccount)
 
     def set_mode(self, mode: ChargerMode) -> None:
@@ -184,18 +216,32 @@ class ChargerHandle:
             return True
         return False
 
+    @property
+    def soc_pct(self) -> float | None:
+        """The car's state of charge: from the car's own sensor, else from the charger."""
+        if self.sensor_soc_pct is not None:
+            return self.sensor_soc_pct
+        return self.driver.reading.soc_pct
+
     def state(self, voltage_v: float) -> ChargerState:
-        """The charger's state for this cycle's snapshot."""
+        """The charger's state for this cycle's snapshot.
+
+        With a temperature sensor configured, its reading (None while unknown, which
+        derates fully) replaces the charger's own.
+        """
         reading = self.driver.reading
+        temperature = reading.temperature_c
+        if self.sensors.temperature_entity is not None:
+            temperature = self.sensor_temperature_c
         return ChargerState(
             id=self.charger_id,
             connected=reading.status.vehicle_connected,
             charging=reading.status is ChargerStatus.CHARGING,
             currents_a=site_currents(self.config, reading, voltage_v),
             active_phases=reading.active_phases,
-            soc_pct=reading.soc_pct,
+            soc_pct=self.soc_pct,
             session_energy_kwh=self.session_energy_kwh,
-            temperature_c=reading.temperature_c,
+            temperature_c=temperature,
         )
 
     def request(self) -> ChargerRequest:
@@ -208,6 +254,7 @@ class ChargerHandle:
             target_soc_pct=self.target_soc_pct,
             target_energy_kwh=self.target_energy_kwh,
             planned_power_w=self.planned_power_w,
+            windows=self.windows,
         )
 
     @property

@@ -23,7 +23,6 @@ import voluptuous as vol
 from .const import (
     CONF_CHARGE_POINT_ID,
     CONF_CHARGER_NAME,
-    CONF_CIRCUIT,
     CONF_GRID_CURRENT_L1,
     CONF_GRID_POWER,
     CONF_MODBUS_CUSTOM,
@@ -43,7 +42,6 @@ from .drivers.modbus import CUSTOM_PROFILE_ID, ProfileError
 from .flow_charger import (
     DEFAULT_CHARGER_OPTIONS,
     WIRING,
-    charger_form_values,
     charger_schema,
     clean_charger,
     validate_charger,
@@ -64,11 +62,8 @@ from .flow_site import (
     site_schema,
     validate_site,
 )
-from .flow_tuning import (
-    circuit_choice,
-    circuits_of,
-)
 from .ocpp_link import AUTO_ACCEPT, charger_unique_id
+from .options_charger import ChargerOptionsFlow
 from .options_site import SiteOptionsFlow
 
 
@@ -94,7 +89,7 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OptionsFlow:
         """Return the options flow of a site or of a charger."""
         if CONF_SITE_ENTRY_ID in config_entry.data:
-            return ChargerOptionsFlow()
+            return ChargerOptionsFlow()  # options_charger.py
         return SiteOptionsFlow()  # options_site.py
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -305,37 +300,4 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             data=discovered,
             options=dict(DEFAULT_CHARGER_OPTIONS),
-        )
-
-
-class ChargerOptionsFlow(OptionsFlow):
-    """Edit a charger's settings and its OCPP compatibility options."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the charger form."""
-        return await self.async_step_charger(user_input)
-
-    async def async_step_charger(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the charger's wiring, currents, priority and compatibility options."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = validate_charger(user_input)
-            if not errors:
-                return self.async_create_entry(data=clean_charger(user_input))
-        ocpp = self.config_entry.data.get(CONF_PROTOCOL, PROTOCOL_OCPP) == PROTOCOL_OCPP
-        schema = charger_schema(ocpp=ocpp)
-        site = self.hass.config_entries.async_get_entry(self.config_entry.data[CONF_SITE_ENTRY_ID])
-        if site is not None and (circuits := circuits_of(site.options)):
-            schema = schema.extend({vol.Optional(CONF_CIRCUIT): circuit_choice(circuits)})
-        return self.async_show_form(
-            step_id="charger",
-            data_schema=self.add_suggested_values_to_schema(
-                schema,
-                user_input
-                if user_input is not None
-                else charger_form_values(self.config_entry.options),
-            ),
-            errors=errors,
         )

@@ -125,5 +125,10 @@ CONF_DERATE_END: Final = "derate_end"
 CONF_DERATE_MIN: Final = "derate_min_fraction"
 MAIN_FUSE_PARENT: Final = "main_fuse"
 
+# Charger options beyond wiring: the car's own SoC sensor and an allowed daily window.
+CONF_SOC_ENTITY: Final = "vehicle_soc_entity"
+CONF_WINDOW_START: Final = "window_start"
+CONF_WINDOW_END: Final = "window_end"
+
 DEFAULT_MARGIN: Final = 2.0
 DEFAULT_GRID_LIMIT_FAILSAFE: Final = 4200

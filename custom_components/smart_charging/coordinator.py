@@ -73,6 +73,7 @@ from .site_settings import (
     circuit_states,
     combine_limits,
     entity_grid_limit,
+    entity_number,
     tracked_entities,
 )
 from .smart import SmartPlanner
@@ -309,6 +310,19 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             ),
         )
 
+    def _read_sensors(self, handle: ChargerHandle) -> None:
+        """Read a charger's SoC and temperature entities (None while unknown)."""
+        sensors = handle.sensors
+        soc = None
+        if sensors.soc_entity is not None:
+            soc = entity_number(self.hass, sensors.soc_entity)
+        handle.sensor_soc_pct = soc if soc is not None and 0.0 <= soc <= 100.0 else None
+        handle.sensor_temperature_c = (
+            None
+            if sensors.temperature_entity is None
+            else entity_number(self.hass, sensors.temperature_entity)
+        )
+
     async def async_charger_config_changed(self) -> None:
         """A charger's engine config changed at runtime (min/max current): apply it now."""
         self._settings = None
@@ -339,6 +353,8 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             if handle.expire_boost(now):
                 LOGGER.info("Boost of %s ended; back to %s", handle.charger_id, handle.mode)
         site_snapshot = self.build_snapshot()
+        for handle in self.chargers.values():
+            self._read_sensors(handle)
         self.smart.update(
             now, self.chargers, self.allocator_settings(), self._non_ev_w(site_snapshot)
         )

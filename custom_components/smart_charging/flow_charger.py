@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.const import UnitOfElectricCurrent
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TimeSelector,
 )
 import voluptuous as vol
 
@@ -30,13 +34,17 @@ from .const import (
     CONF_REMOTE_START,
     CONF_SAFE_CURRENT,
     CONF_SKIP_VALIDATION,
+    CONF_SOC_ENTITY,
     CONF_STACK_LEVEL,
+    CONF_WINDOW_END,
+    CONF_WINDOW_START,
     DEFAULT_MAX_CURRENT,
     DEFAULT_MIN_CURRENT,
     DEFAULT_SAFE_CURRENT,
 )
 from .drivers.ocpp import ProfilePurpose, RateUnit
 from .engine.model import Phase
+from .flow_tuning import derating_fields
 
 
 def _amps(minimum: float, maximum: float) -> NumberSelector:
@@ -167,3 +175,53 @@ def charger_form_values(options: Mapping[str, Any]) -> dict[str, Any]:
     values = {**DEFAULT_CHARGER_OPTIONS, **options}
     values[CONF_CHARGER_PHASES] = str(values[CONF_CHARGER_PHASES])
     return values
+
+
+def vehicle_schema() -> vol.Schema:
+    """The car's own state-of-charge sensor (from its manufacturer's integration)."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_SOC_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=["sensor", "number", "input_number"])
+            )
+        }
+    )
+
+
+def validate_vehicle(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """The SoC entity must exist and report percent (a state of "unknown" is fine)."""
+    entity_id = user_input.get(CONF_SOC_ENTITY)
+    if not entity_id:
+        return {}
+    state = hass.states.get(entity_id)
+    if state is None:
+        return {CONF_SOC_ENTITY: "entity_not_found"}
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    if unit is not None and unit != PERCENTAGE:
+        return {CONF_SOC_ENTITY: "unit_not_percent"}
+    return {}
+
+
+def temperature_schema() -> vol.Schema:
+    """The charger's temperature sensor and its derating curve."""
+    return vol.Schema(derating_fields())
+
+
+def schedule_schema() -> vol.Schema:
+    """The daily window in which the charger may charge (local time)."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_WINDOW_START): TimeSelector(),
+            vol.Optional(CONF_WINDOW_END): TimeSelector(),
+        }
+    )
+
+
+def validate_schedule(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """A window needs both ends, and they must differ (leave both empty: any time)."""
+    start, end = user_input.get(CONF_WINDOW_START), user_input.get(CONF_WINDOW_END)
+    if bool(start) != bool(end):
+        return {CONF_WINDOW_END if start else CONF_WINDOW_START: "window_incomplete"}
+    if start and start == end:
+        return {CONF_WINDOW_END: "window_empty"}
+    return {}

@@ -155,14 +155,21 @@ def circuit_schema(circuits: list[dict[str, Any]], editing: str | None) -> vol.S
                     translation_key=CONF_CIRCUIT_PARENT,
                 )
             ),
-            vol.Optional(CONF_TEMPERATURE_ENTITY): EntitySelector(
-                EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.TEMPERATURE)
-            ),
-            vol.Optional(CONF_DERATE_START): _number(-40, 150, UnitOfTemperature.CELSIUS, 0.5),
-            vol.Optional(CONF_DERATE_END): _number(-40, 150, UnitOfTemperature.CELSIUS, 0.5),
-            vol.Optional(CONF_DERATE_MIN): _number(0, 1, None, 0.05),
+            **derating_fields(),
         }
     )
+
+
+def derating_fields() -> dict[vol.Marker, Any]:
+    """Temperature derating fields (of a circuit or a charger): an entity and a curve."""
+    return {
+        vol.Optional(CONF_TEMPERATURE_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.TEMPERATURE)
+        ),
+        vol.Optional(CONF_DERATE_START): _number(-40, 150, UnitOfTemperature.CELSIUS, 0.5),
+        vol.Optional(CONF_DERATE_END): _number(-40, 150, UnitOfTemperature.CELSIUS, 0.5),
+        vol.Optional(CONF_DERATE_MIN): _number(0, 1, None, 0.05),
+    }
 
 
 def validate_circuit(
@@ -179,18 +186,27 @@ def validate_circuit(
         errors[CONF_CIRCUIT_NAME] = "circuit_name_invalid"
     elif any(c["id"] == new_id and c["id"] != editing for c in circuits):
         errors[CONF_CIRCUIT_NAME] = "circuit_exists"
+    return errors | validate_derating(hass, user_input)
+
+
+def validate_derating(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """A derating curve needs a Celsius entity and a start below its end (and vice versa)."""
+    errors: dict[str, str] = {}
     entity_id = user_input.get(CONF_TEMPERATURE_ENTITY)
     start, end = user_input.get(CONF_DERATE_START), user_input.get(CONF_DERATE_END)
-    if entity_id:
-        state = hass.states.get(entity_id)
-        if state is None:
-            errors[CONF_TEMPERATURE_ENTITY] = "entity_not_found"
-        elif state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) != UnitOfTemperature.CELSIUS:
-            errors[CONF_TEMPERATURE_ENTITY] = "unit_not_celsius"
-        if start is None or end is None:
-            errors[CONF_DERATE_START if start is None else CONF_DERATE_END] = "derating_incomplete"
-        elif float(start) >= float(end):
-            errors[CONF_DERATE_END] = "derating_order"
+    if not entity_id:
+        if start is not None or end is not None:
+            errors[CONF_TEMPERATURE_ENTITY] = "derating_without_entity"
+        return errors
+    state = hass.states.get(entity_id)
+    if state is None:
+        errors[CONF_TEMPERATURE_ENTITY] = "entity_not_found"
+    elif state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) != UnitOfTemperature.CELSIUS:
+        errors[CONF_TEMPERATURE_ENTITY] = "unit_not_celsius"
+    if start is None or end is None:
+        errors[CONF_DERATE_START if start is None else CONF_DERATE_END] = "derating_incomplete"
+    elif float(start) >= float(end):
+        errors[CONF_DERATE_END] = "derating_order"
     return errors
 
 
@@ -202,12 +218,20 @@ def clean_circuit(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_CIRCUIT_LIMIT: float(user_input[CONF_CIRCUIT_LIMIT]),
         CONF_CIRCUIT_PARENT: user_input.get(CONF_CIRCUIT_PARENT, MAIN_FUSE_PARENT),
     }
-    if entity_id := user_input.get(CONF_TEMPERATURE_ENTITY):
-        circuit[CONF_TEMPERATURE_ENTITY] = entity_id
-        circuit[CONF_DERATE_START] = float(user_input[CONF_DERATE_START])
-        circuit[CONF_DERATE_END] = float(user_input[CONF_DERATE_END])
-        circuit[CONF_DERATE_MIN] = float(user_input.get(CONF_DERATE_MIN, 0.0))
-    return circuit
+    return circuit | clean_derating(user_input)
+
+
+def clean_derating(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated derating entity and curve as stored in options (empty without one)."""
+    entity_id = user_input.get(CONF_TEMPERATURE_ENTITY)
+    if not entity_id:
+        return {}
+    return {
+        CONF_TEMPERATURE_ENTITY: entity_id,
+        CONF_DERATE_START: float(user_input[CONF_DERATE_START]),
+        CONF_DERATE_END: float(user_input[CONF_DERATE_END]),
+        CONF_DERATE_MIN: float(user_input.get(CONF_DERATE_MIN) or 0.0),
+    }
 
 
 def validate_grid_signal(user_input: Mapping[str, Any]) -> dict[str, str]:

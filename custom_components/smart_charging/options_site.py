@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 import voluptuous as vol
 
 from .const import (
@@ -22,6 +21,7 @@ from .const import (
     CONF_SITE_ENTRY_ID,
     DOMAIN,
 )
+from .flow_options import GroupedOptionsFlow
 from .flow_site import clean_ocpp, ocpp_schema, validate_ocpp
 from .flow_tuning import (
     circuit_choice,
@@ -37,7 +37,7 @@ from .flow_tuning import (
 )
 
 
-class SiteOptionsFlow(OptionsFlow):
+class SiteOptionsFlow(GroupedOptionsFlow):
     """Tune the site: control, PV, grid signal, circuits and the OCPP central system."""
 
     def __init__(self) -> None:
@@ -48,28 +48,6 @@ class SiteOptionsFlow(OptionsFlow):
         """Offer the site's setting groups."""
         return self.async_show_menu(
             step_id="init", menu_options=["general", "pv", "grid_signal", "circuits", "ocpp"]
-        )
-
-    async def _async_section(
-        self,
-        step_id: str,
-        schema: vol.Schema,
-        user_input: dict[str, Any] | None,
-        errors: dict[str, str],
-        clean: Callable[[dict[str, Any]], dict[str, Any]],
-    ) -> ConfigFlowResult:
-        """Show one group's form, or store it (keeping the other groups' options)."""
-        if user_input is not None and not errors:
-            keys = {str(marker) for marker in schema.schema}
-            options = {k: v for k, v in self.config_entry.options.items() if k not in keys}
-            options.update(clean(user_input))
-            return self.async_create_entry(data=options)
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input if user_input is not None else self.config_entry.options
-            ),
-            errors=errors,
         )
 
     async def async_step_general(

@@ -76,13 +76,7 @@ def circuit_configs(options: Mapping[str, Any]) -> tuple[CircuitConfig, ...]:
     configs = []
     for circuit in circuits_of(options):
         parent = circuit.get(CONF_CIRCUIT_PARENT, MAIN_FUSE_PARENT)
-        derating = None
-        if CONF_TEMPERATURE_ENTITY in circuit:
-            derating = DeratingCurve(
-                start_c=float(circuit[CONF_DERATE_START]),
-                end_c=float(circuit[CONF_DERATE_END]),
-                min_fraction=float(circuit.get(CONF_DERATE_MIN, 0.0)),
-            )
+        derating = derating_curve(circuit)
         configs.append(
             CircuitConfig(
                 id=circuit["id"],
@@ -94,7 +88,19 @@ def circuit_configs(options: Mapping[str, Any]) -> tuple[CircuitConfig, ...]:
     return tuple(configs)
 
 
-def _number(hass: HomeAssistant, entity_id: str) -> float | None:
+def derating_curve(options: Mapping[str, Any]) -> DeratingCurve | None:
+    """The temperature derating curve stored with a circuit or charger, if any."""
+    if CONF_TEMPERATURE_ENTITY not in options:
+        return None
+    return DeratingCurve(
+        start_c=float(options[CONF_DERATE_START]),
+        end_c=float(options[CONF_DERATE_END]),
+        min_fraction=float(options.get(CONF_DERATE_MIN, 0.0)),
+    )
+
+
+def entity_number(hass: HomeAssistant, entity_id: str) -> float | None:
+    """A finite number from an entity's state, or None (missing, unavailable, not a number)."""
     state = hass.states.get(entity_id)
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         return None
@@ -108,7 +114,7 @@ def _number(hass: HomeAssistant, entity_id: str) -> float | None:
 def circuit_states(hass: HomeAssistant, options: Mapping[str, Any]) -> tuple[CircuitState, ...]:
     """Temperatures of the circuits that derate (unknown ones derate fully)."""
     return tuple(
-        CircuitState(circuit["id"], None, _number(hass, circuit[CONF_TEMPERATURE_ENTITY]))
+        CircuitState(circuit["id"], None, entity_number(hass, circuit[CONF_TEMPERATURE_ENTITY]))
         for circuit in circuits_of(options)
         if CONF_TEMPERATURE_ENTITY in circuit
     )
@@ -120,7 +126,7 @@ def entity_grid_limit(hass: HomeAssistant, options: Mapping[str, Any]) -> Extern
     if not entity_id:
         return None
     failsafe = float(options.get(CONF_GRID_LIMIT_FAILSAFE, DEFAULT_GRID_LIMIT_FAILSAFE))
-    value = _number(hass, entity_id)
+    value = entity_number(hass, entity_id)
     return ExternalLimit(
         power_w=failsafe if value is None or value < 0 else value,
         is_14a=bool(options.get(CONF_GRID_LIMIT_14A, False)),

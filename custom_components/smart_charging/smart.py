@@ -12,13 +12,13 @@ Price series from the price integrations plug in here (``slots``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from .charger import ChargerHandle
-from .engine.model import ChargerMode, SiteConfig
-from .engine.plan_model import ChargeNeed, Plan, PlannerSettings, PriceSlot
+from .engine.model import ChargerMode, SiteConfig, TimeWindow as DailyWindow
+from .engine.plan_model import ChargeNeed, Plan, PlannerSettings, PriceSlot, TimeWindow
 from .engine.planner import plan
 from .engine.settings import AllocatorSettings
 
@@ -32,14 +32,40 @@ def energy_needed(handle: ChargerHandle) -> float | None:
     """Energy still to charge (kWh) for the charger's target, or None without one."""
     if handle.target_energy_kwh:
         return max(0.0, handle.target_energy_kwh - handle.session_energy_kwh)
-    soc = handle.driver.reading.soc_pct
+    soc = handle.soc_pct
     if handle.target_soc_pct and handle.battery_capacity_kwh and soc is not None:
         missing = (handle.target_soc_pct - soc) / 100 * handle.battery_capacity_kwh
         return max(0.0, missing / CHARGE_EFFICIENCY)
     return None
 
 
-def charge_need(handle: ChargerHandle, voltage_v: float) -> ChargeNeed | None:
+def absolute_windows(
+    windows: Sequence[DailyWindow], now: datetime, until: datetime
+) -> tuple[TimeWindow, ...]:
+    """Daily wall-clock windows as absolute intervals covering ``now`` .. ``until``.
+
+    ``now`` carries the local time zone; each day's window is placed on that day's wall
+    clock, so a window over a DST switch is an hour shorter or longer in real time.
+    Intervals are in UTC.
+    """
+    intervals: list[TimeWindow] = []
+    day = now.date() - timedelta(days=1)
+    while day <= until.date():
+        for window in windows:
+            if window.start == window.end:
+                return ()  # the whole day: no restriction
+            start = datetime.combine(day, window.start, tzinfo=now.tzinfo).astimezone(UTC)
+            end_day = day if window.end > window.start else day + timedelta(days=1)
+            end = datetime.combine(end_day, window.end, tzinfo=now.tzinfo).astimezone(UTC)
+            if end > now and start < until:
+                intervals.append(TimeWindow(start=max(start, now.astimezone(UTC)), end=end))
+        day += timedelta(days=1)
+    return tuple(intervals)
+
+
+def charge_need(
+    handle: ChargerHandle, voltage_v: float, now: datetime, until: datetime
+) -> ChargeNeed | None:
     """The planner's view of one charger in ``smart`` mode, or None."""
     if handle.mode is not ChargerMode.SMART or handle.boosting:
         return None
@@ -56,6 +82,7 @@ def charge_need(handle: ChargerHandle, voltage_v: float) -> ChargeNeed | None:
         max_power_kw=config.max_current_a * per_amp_kw,
         ready_by=handle.ready_by,
         min_power_kw=config.min_current_a * per_amp_kw,
+        windows=absolute_windows(handle.windows, now, until),
         price_limit=handle.price_limit,
     )
 
@@ -95,14 +122,16 @@ class SmartPlanner:
     ) -> None:
         """Re-plan and hand each smart charger its power for the current slot."""
         voltage = settings.site.voltage_v
-        needs = [need for h in chargers.values() if (need := charge_need(h, voltage))]
+        deadlines = [
+            h.ready_by for h in chargers.values() if h.mode is ChargerMode.SMART and h.ready_by
+        ]
+        horizon = max(deadlines, default=now + DEFAULT_HORIZON)
+        needs = [need for h in chargers.values() if (need := charge_need(h, voltage, now, horizon))]
         for handle in chargers.values():
             handle.planned_power_w = 0.0
         if not needs:
             self.plan = None
             return
-        deadlines = [need.ready_by for need in needs if need.ready_by is not None]
-        horizon = max(deadlines, default=now + DEFAULT_HORIZON)
         self.plan = plan(
             _slots(now, max(horizon, now + SLOT)),
             site_capacity_kw(settings, non_ev_w),

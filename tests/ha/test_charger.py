@@ -27,13 +27,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smart_charging.charger import site_currents
 from custom_components.smart_charging.const import (
-    CONF_CHARGER_PHASES,
     CONF_FALLBACK_CURRENT,
-    CONF_MAX_CURRENT,
-    CONF_MIN_CURRENT,
     CONF_OCPP_PORT,
-    CONF_PHASE_WIRING,
-    CONF_SAFE_CURRENT,
     DOMAIN,
 )
 from custom_components.smart_charging.drivers.base import (
@@ -44,7 +39,6 @@ from custom_components.smart_charging.drivers.base import (
 )
 from custom_components.smart_charging.drivers.ocpp import Admission
 from custom_components.smart_charging.engine.model import ChargerConfig, Phase
-from custom_components.smart_charging.flow_charger import DEFAULT_CHARGER_OPTIONS
 from tests.drivers.ocpp_helpers import ClientFactory, is_ready, wait_until
 
 from .test_ocpp import CP, charger_entry, server_port
@@ -174,35 +168,6 @@ async def test_mode_is_restored_after_restart(
     await hass.async_block_till_done()
     assert hass.states.get(MODE).state == "pv"
     assert entry.runtime_data.handle.mode == "pv"
-
-
-async def test_charger_options_flow(hass: HomeAssistant, loaded_charger: MockConfigEntry) -> None:
-    """Charger settings are validated per field and applied by a reload."""
-    result = await hass.config_entries.options.async_init(loaded_charger.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "charger"
-    form = {**DEFAULT_CHARGER_OPTIONS, CONF_CHARGER_PHASES: "1", CONF_PHASE_WIRING: "l2"}
-    for change, errors in (
-        ({CONF_MIN_CURRENT: 20, CONF_MAX_CURRENT: 16}, {CONF_MIN_CURRENT: "min_above_max"}),
-        ({CONF_FALLBACK_CURRENT: 3}, {CONF_FALLBACK_CURRENT: "fallback_below_min"}),
-        ({CONF_FALLBACK_CURRENT: 20}, {CONF_FALLBACK_CURRENT: "above_max"}),
-        ({CONF_SAFE_CURRENT: 4}, {CONF_SAFE_CURRENT: "safe_below_6"}),
-        ({CONF_SAFE_CURRENT: 20}, {CONF_SAFE_CURRENT: "above_max"}),
-    ):
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {**form, **change}
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == errors
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**form, CONF_FALLBACK_CURRENT: 0, CONF_MAX_CURRENT: 32}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert loaded_charger.state is ConfigEntryState.LOADED
-    config = loaded_charger.runtime_data.handle.config
-    assert (config.phases, config.phase, config.max_current_a) == (1, Phase.L2, 32.0)
-    assert config.fallback_current_a == 0.0
 
 
 async def test_charger_reconfigure_points_to_options(

@@ -127,6 +127,9 @@ async def test_add_modbus_charger_and_control_it(
 
     # Its options have no OCPP compatibility options.
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charger"}
+    )
     keys = {str(key) for key in result["data_schema"].schema}
     assert "stack_level" not in keys
     assert "safe_current" in keys

@@ -122,6 +122,7 @@ async def test_circuit_tree_add_edit_remove(
             {"temperature_entity": "unit_not_celsius"},
         ),
         ({"temperature_entity": TEMP, "derate_end": 60}, {"derate_start": "derating_incomplete"}),
+        ({"derate_start": 40, "derate_end": 60}, {"temperature_entity": "derating_without_entity"}),
         (
             {"temperature_entity": TEMP, "derate_start": 60, "derate_end": 40},
             {"derate_end": "derating_order"},
@@ -159,6 +160,9 @@ async def test_circuit_tree_add_edit_remove(
 
     # The charger goes on the row; its options now offer the circuits.
     result = await hass.config_entries.options.async_init(charger.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charger"}
+    )
     assert CONF_CIRCUIT in {str(key) for key in result["data_schema"].schema}
     hass.config_entries.async_update_entry(
         charger, options={**charger.options, CONF_CIRCUIT: "wallbox_row"}
