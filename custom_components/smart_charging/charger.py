@@ -40,6 +40,7 @@ from .engine.model import (
     ChargerRequest,
     ChargerState,
     Phase,
+    PhaseMode,
     PhaseValues,
     TimeWindow,
 )
@@ -162,6 +163,7 @@ class ChargerHandle:
     config: ChargerConfig
     mode: ChargerMode = ChargerMode.FAST
     last_active_mode: ChargerMode = ChargerMode.FAST  # what "Charging: on" returns to
+    phase_mode: PhaseMode = PhaseMode.AUTO  # for a charger that can switch 1p/3p
     target_soc_pct: float | None = None
     target_energy_kwh: float | None = None
     ready_by: datetime | None = None
@@ -255,6 +257,7 @@ class ChargerHandle:
             target_energy_kwh=self.target_energy_kwh,
             planned_power_w=self.planned_power_w,
             windows=self.windows,
+            phase_mode=self.phase_mode,
         )
 
     @property

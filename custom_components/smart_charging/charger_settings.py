@@ -1,7 +1,7 @@
 """A charger's runtime settings: validated live changes, and what survives a restart.
 
 The settings users change at runtime — minimum and maximum current, target SoC and energy,
-price limit, vehicle battery capacity, ready-by, boost duration — and the session in
+price limit, vehicle battery capacity, ready-by, boost duration, phase mode — and the session in
 progress live on the ``ChargerHandle`` and are kept in one ``Store`` per charger entry
 (``.storage/smart_charging.charger.<entry_id>``). A store rather than restore entities:
 the values are back on the handle before any entity or the control loop starts, also for
@@ -37,6 +37,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .engine.model import PhaseMode
 from .flow_charger import DEFAULT_CHARGER_OPTIONS, validate_charger
 from .session import SessionAccount
 
@@ -133,6 +134,7 @@ class ChargerStore:
         handle.target_energy_kwh = _optional_float(settings.get("target_energy"))
         handle.price_limit = _optional_float(settings.get("price_limit"))
         handle.battery_capacity_kwh = _optional_float(settings.get("battery_capacity"))
+        handle.phase_mode = PhaseMode(settings.get("phase_mode", PhaseMode.AUTO))
         if (minutes := settings.get("boost_minutes")) is not None:
             handle.boost_duration = timedelta(minutes=float(minutes))
         if (ready_by := settings.get("ready_by")) is not None:
@@ -161,6 +163,7 @@ class ChargerStore:
             "battery_capacity": handle.battery_capacity_kwh,
             "ready_by": None if handle.ready_by is None else handle.ready_by.isoformat(),
             "boost_minutes": handle.boost_duration.total_seconds() / 60,
+            "phase_mode": handle.phase_mode.value,
         }
 
     @callback

@@ -1,4 +1,4 @@
-"""Selects of a charger device: its charging mode."""
+"""Selects of a charger device: its charging mode, and its phase mode where it can switch."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from homeassistant.helpers.restore_state import RestoreEntity
 
 from .charger import ChargerHandle
 from .coordinator import ChargerRuntimeData, SiteCoordinator
-from .engine.model import ChargerMode
+from .engine.model import ChargerMode, PhaseMode
 from .entity import ChargerEntity
 
 PARALLEL_UPDATES = 0
@@ -21,6 +21,11 @@ MODE = SelectEntityDescription(
     key="mode",
     translation_key="mode",
     options=[mode.value for mode in ChargerMode],
+)
+PHASE_MODE = SelectEntityDescription(
+    key="phase_mode",
+    translation_key="phase_mode",
+    options=[mode.value for mode in PhaseMode],
 )
 
 
@@ -31,7 +36,11 @@ async def async_setup_entry(
 ) -> None:
     """Add a charger's selects."""
     runtime: ChargerRuntimeData = entry.runtime_data
-    async_add_entities([ModeSelect(runtime.site.coordinator, runtime.handle, entry.title, MODE)])
+    coordinator, handle = runtime.site.coordinator, runtime.handle
+    selects: list[SelectEntity] = [ModeSelect(coordinator, handle, entry.title, MODE)]
+    if handle.config.can_switch_phases:
+        selects.append(PhaseModeSelect(coordinator, handle, entry.title, PHASE_MODE))
+    async_add_entities(selects)
 
 
 class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
@@ -63,5 +72,31 @@ class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
     async def async_select_option(self, option: str) -> None:
         """Switch mode and act on it at once."""
         self.handle.set_mode(ChargerMode(option))
+        self.async_write_ha_state()
+        await self.coordinator.async_refresh()
+
+
+class PhaseModeSelect(ChargerEntity, SelectEntity):
+    """One phase, three phases, or automatic switching (kept by the charger's store)."""
+
+    def __init__(
+        self,
+        coordinator: SiteCoordinator,
+        handle: ChargerHandle,
+        title: str,
+        description: SelectEntityDescription,
+    ) -> None:
+        """Bind the select to its charger."""
+        super().__init__(coordinator, handle, title, description.key)
+        self.entity_description = description
+
+    @property
+    def current_option(self) -> str:
+        """Return the charger's phase mode."""
+        return self.handle.phase_mode.value
+
+    async def async_select_option(self, option: str) -> None:
+        """Switch (the engine keeps its switching delays) and act on it at once."""
+        self.handle.phase_mode = PhaseMode(option)
         self.async_write_ha_state()
         await self.coordinator.async_refresh()

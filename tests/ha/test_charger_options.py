@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smart_charging.const import (
+    CONF_CAN_SWITCH_PHASES,
     CONF_CHARGER_PHASES,
     CONF_DERATE_END,
     CONF_DERATE_MIN,
@@ -32,6 +33,7 @@ from custom_components.smart_charging.engine.model import (
     ChargerMode,
     DeratingCurve,
     Phase,
+    PhaseMode,
     TimeWindow,
 )
 from custom_components.smart_charging.flow_charger import DEFAULT_CHARGER_OPTIONS
@@ -43,6 +45,7 @@ from .test_ocpp import CP, charger_entry, server_port
 SOC = "sensor.car_battery"
 TEMPERATURE = "sensor.wallbox_temperature"
 REASON = "sensor.acme_wallbox_11_cp1_reason"
+PHASE_MODE = "select.acme_wallbox_11_cp1_phase_mode"
 CURVE = {
     CONF_TEMPERATURE_ENTITY: TEMPERATURE,
     CONF_DERATE_START: 40.0,
@@ -304,3 +307,28 @@ def test_absolute_windows_cover_the_horizon() -> None:
     # The DST night is an hour shorter in absolute time.
     assert night[0].end - night[0].start == timedelta(hours=5, minutes=30)
     assert absolute_windows([TimeWindow(time(6), time(6))], now, until) == ()
+
+
+@pytest.mark.usefixtures("site_inputs")
+async def test_phase_mode_select(hass: HomeAssistant, site_entry: MockConfigEntry) -> None:
+    """Only a charger that can switch phases offers it; the choice reaches the engine and
+    survives a reload."""
+    entry = await _setup(hass, site_entry, **{CONF_CAN_SWITCH_PHASES: True})
+    assert hass.states.get(PHASE_MODE).state == "auto"
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": PHASE_MODE, "option": "1p"}, blocking=True
+    )
+    assert hass.states.get(PHASE_MODE).state == "1p"
+    assert entry.runtime_data.handle.request().phase_mode is PhaseMode.ONE
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.handle.phase_mode is PhaseMode.ONE
+    assert hass.states.get(PHASE_MODE).state == "1p"
+
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_CAN_SWITCH_PHASES: False}
+    )
+    await hass.async_block_till_done()
+    gone = hass.states.get(PHASE_MODE)
+    assert gone is not None
+    assert (gone.state, gone.attributes.get("restored")) == ("unavailable", True)
