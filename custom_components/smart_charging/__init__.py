@@ -93,6 +93,7 @@ async def _async_setup_site(hass: HomeAssistant, entry: SmartChargingConfigEntry
     entry.runtime_data = SmartChargingRuntimeData(coordinator=coordinator, ocpp=link)
     entry.async_on_unload(coordinator.async_start())
     entry.async_on_unload(coordinator.async_clear_issues)
+    entry.async_on_unload(coordinator.prices.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await link.async_start()
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_link(link)))

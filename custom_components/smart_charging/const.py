@@ -132,3 +132,18 @@ CONF_WINDOW_END: Final = "window_end"
 
 DEFAULT_MARGIN: Final = 2.0
 DEFAULT_GRID_LIMIT_FAILSAFE: Final = 4200
+
+# Prices and PV forecasts for the planner (site options).
+CONF_PRICE_SOURCE: Final = "price_source"
+CONF_PRICE_CONFIG_ENTRY: Final = "price_config_entry"
+CONF_PRICE_AREA: Final = "price_area"
+CONF_FIXED_PRICE: Final = "fixed_price"
+CONF_TOU_SCHEDULE: Final = "tou_schedule"
+CONF_EXPORT_PRICE: Final = "export_price"
+CONF_EXPORT_PRICE_ENTITY: Final = "export_price_entity"
+CONF_PV_FORECAST: Final = "pv_forecast"
+CONF_FORECAST_SOLAR_ENTRY: Final = "forecast_solar_entry"
+CONF_SOLCAST_ENTITIES: Final = "solcast_entities"
+CONF_HOUSE_LOAD: Final = "house_load"
+CONF_HOUSE_LOAD_ENTITY: Final = "house_load_entity"
+DEFAULT_HOUSE_LOAD: Final = 500

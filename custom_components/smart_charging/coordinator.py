@@ -66,6 +66,7 @@ from .engine.surplus import (
 )
 from .engine.units import amps_to_watts
 from .inputs import InputSpec, read_input, read_price
+from .prices import PriceFeed
 from .repairs import IssueSet
 from .session import Sample, surplus_share_w
 from .site_settings import (
@@ -76,7 +77,7 @@ from .site_settings import (
     entity_number,
     tracked_entities,
 )
-from .smart import SmartPlanner
+from .smart import PlanInputs, SmartPlanner
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -208,6 +209,14 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.grid_limit: ExternalLimit | None = None
         self.control_paused = False
         self.smart = SmartPlanner()
+        price_entity = entry.data.get(CONF_PRICE)
+        self.prices = PriceFeed(hass, entry.options, price_entity, self._async_new_plan_data)
+        self._price_problems = IssueSet(
+            hass,
+            "price_data_unrecognised",
+            ir.IssueSeverity.WARNING,
+            lambda source: f"price_data_unrecognised_{entry_id}_{source}",
+        )
         self.dispatcher = CommandDispatcher(hass, entry)
 
     @callback
@@ -255,7 +264,15 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         """Follow every input entity; return the function that stops following."""
         entities = [spec.entity_id for spec in self.inputs]
         entities += tracked_entities(self.config_entry.options)
+        entities += self.prices.tracked_entities
         return async_track_state_change_event(self.hass, entities, self._async_input_changed)
+
+    @callback
+    def _async_new_plan_data(self) -> None:
+        """A background fetch brought new prices or forecasts: re-plan."""
+        self.hass.async_create_task(
+            self.async_request_refresh(), f"{DOMAIN} new prices", eager_start=True
+        )
 
     @callback
     def _async_input_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -355,9 +372,19 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         site_snapshot = self.build_snapshot()
         for handle in self.chargers.values():
             self._read_sensors(handle)
+        self.prices.async_update(now)
         self.smart.update(
-            now, self.chargers, self.allocator_settings(), self._non_ev_w(site_snapshot)
+            now,
+            self.chargers,
+            self.allocator_settings(),
+            self._non_ev_w(site_snapshot),
+            PlanInputs(
+                prices=self.prices.prices(now),
+                forecast=self.prices.pv_forecast(),
+                house_load_kw=self.prices.house_load_kw,
+            ),
         )
+        self._price_problems.sync(self.prices.problems)
         snapshot = replace(
             self._with_chargers(site_snapshot),
             external_limit=combine_limits(
@@ -439,3 +466,4 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         """Remove the repair issues this site raised (on unload)."""
         self._missing_inputs.clear()
         self._ignoring_chargers.clear()
+        self._price_problems.clear()

@@ -13,7 +13,9 @@ from .const import (
     CONF_CIRCUITS,
     CONF_CONTROL_INTERVAL,
     CONF_GRID_LIMIT_FAILSAFE,
+    CONF_HOUSE_LOAD,
     CONF_MAX_INPUT_AGE,
+    CONF_PRICE,
     CONF_PV_DISABLE_DELAY,
     CONF_PV_DISABLE_THRESHOLD,
     CONF_PV_ENABLE_DELAY,
@@ -22,6 +24,7 @@ from .const import (
     DOMAIN,
 )
 from .flow_options import GroupedOptionsFlow
+from .flow_prices import forecast_schema, prices_schema, validate_forecast, validate_prices
 from .flow_site import clean_ocpp, ocpp_schema, validate_ocpp
 from .flow_tuning import (
     circuit_choice,
@@ -47,7 +50,8 @@ class SiteOptionsFlow(GroupedOptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the site's setting groups."""
         return self.async_show_menu(
-            step_id="init", menu_options=["general", "pv", "grid_signal", "circuits", "ocpp"]
+            step_id="init",
+            menu_options=["general", "pv", "grid_signal", "circuits", "prices", "forecast", "ocpp"],
         )
 
     async def async_step_general(
@@ -91,6 +95,33 @@ class SiteOptionsFlow(GroupedOptionsFlow):
             user_input,
             errors,
             lambda values: clean_numbers(values, (CONF_GRID_LIMIT_FAILSAFE,)),
+        )
+
+    async def async_step_prices(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Where import prices come from, and the export (feed-in) price."""
+        price_entity = self.config_entry.data.get(CONF_PRICE)
+        errors = (
+            validate_prices(self.hass, user_input, price_entity) if user_input is not None else {}
+        )
+        return await self._async_section(
+            "prices",
+            prices_schema(self.hass.config.currency),
+            user_input,
+            errors,
+            lambda values: clean_numbers(values, ()),
+        )
+
+    async def async_step_forecast(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The PV forecast and the house load expected besides charging."""
+        errors = validate_forecast(self.hass, user_input) if user_input is not None else {}
+        return await self._async_section(
+            "forecast",
+            forecast_schema(),
+            user_input,
+            errors,
+            lambda values: clean_numbers(values, (CONF_HOUSE_LOAD,)),
         )
 
     async def async_step_ocpp(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

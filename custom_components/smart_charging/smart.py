@@ -5,18 +5,21 @@ plugged in and a target become needs for ``engine.planner.plan``; each charger's
 power for the current slot goes into its request. The previous plan is passed back so that
 small input changes do not flip it.
 
-Prices: the planner is given no price series yet. With no prices it charges for readiness
-(from now, at the power the shared site capacity allows) — never at the last moment.
-Price series from the price integrations plug in here (``slots``).
+Prices come from the site's price source (``prices.py``): the plan uses the known slots
+(and price-less slots the planner adds up to a later deadline). Without prices it charges
+for readiness (from now, at the power the shared site capacity allows), never at the last
+moment. A PV forecast, less the expected house load, becomes the surplus per slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from .charger import ChargerHandle
+from .engine.forecasts import ForecastSlot, surplus_forecast
 from .engine.model import ChargerMode, SiteConfig, TimeWindow as DailyWindow
 from .engine.plan_model import ChargeNeed, Plan, PlannerSettings, PriceSlot, TimeWindow
 from .engine.planner import plan
@@ -106,6 +109,24 @@ def _slots(now: datetime, until: datetime) -> list[PriceSlot]:
     return slots
 
 
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What the planner gets beyond the chargers: prices, PV forecast and house load."""
+
+    prices: Sequence[PriceSlot] = ()
+    forecast: Sequence[ForecastSlot] = ()
+    house_load_kw: Callable[[datetime], float] = lambda _when: 0.0
+
+    def surplus_kw(self, slots: Sequence[PriceSlot]) -> list[float] | None:
+        """Expected PV surplus per slot (PV less the house load), None without a forecast."""
+        if not self.forecast:
+            return None
+        return [
+            surplus_forecast([slot], self.forecast, self.house_load_kw(slot.start))[0]
+            for slot in slots
+        ]
+
+
 class SmartPlanner:
     """Keeps the joint plan of a site's ``smart`` chargers from cycle to cycle."""
 
@@ -119,23 +140,28 @@ class SmartPlanner:
         chargers: Mapping[str, ChargerHandle],
         settings: AllocatorSettings,
         non_ev_w: float,
+        inputs: PlanInputs | None = None,
     ) -> None:
         """Re-plan and hand each smart charger its power for the current slot."""
+        inputs = inputs or PlanInputs()
         voltage = settings.site.voltage_v
         deadlines = [
             h.ready_by for h in chargers.values() if h.mode is ChargerMode.SMART and h.ready_by
         ]
-        horizon = max(deadlines, default=now + DEFAULT_HORIZON)
+        prices = [slot for slot in inputs.prices if slot.end > now]
+        default = prices[-1].end if prices else now + DEFAULT_HORIZON
+        horizon = max(deadlines, default=default)
         needs = [need for h in chargers.values() if (need := charge_need(h, voltage, now, horizon))]
         for handle in chargers.values():
             handle.planned_power_w = 0.0
         if not needs:
             self.plan = None
             return
+        slots = prices or _slots(now, max(horizon, now + SLOT))
         self.plan = plan(
-            _slots(now, max(horizon, now + SLOT)),
+            slots,
             site_capacity_kw(settings, non_ev_w),
-            None,
+            inputs.surplus_kw(slots),
             needs,
             now,
             SETTINGS,

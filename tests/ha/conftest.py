@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -24,6 +24,7 @@ from custom_components.smart_charging.const import (
     CONF_VOLTAGE,
     DOMAIN,
 )
+from tests.drivers.ocpp_helpers import ClientFactory
 
 GRID = "sensor.grid_power"
 PV = "sensor.pv_power"
@@ -120,3 +121,11 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Serialise Home Assistant objects without volatile ids and timestamps."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+async def clients() -> AsyncGenerator[ClientFactory]:
+    """Simulated charge points, closed after the test."""
+    factory = ClientFactory()
+    yield factory
+    await factory.close()

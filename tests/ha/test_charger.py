@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from dataclasses import replace
 import socket
 from unittest.mock import patch
@@ -49,14 +48,6 @@ STATUS = "sensor.acme_wallbox_11_cp1_status"
 POWER = "sensor.acme_wallbox_11_cp1_charging_power"
 ALLOCATED = "sensor.acme_wallbox_11_cp1_allocated_current"
 SMART_CONTROL = "switch.home_smart_control"
-
-
-@pytest.fixture
-async def clients() -> AsyncGenerator[ClientFactory]:
-    """Simulated charge points, closed after the test."""
-    factory = ClientFactory()
-    yield factory
-    await factory.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -52,14 +51,6 @@ CURVE = {
     CONF_DERATE_END: 60.0,
     CONF_DERATE_MIN: 0.5,
 }
-
-
-@pytest.fixture
-async def clients() -> AsyncGenerator[ClientFactory]:
-    """Simulated charge points, closed after the test."""
-    factory = ClientFactory()
-    yield factory
-    await factory.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -28,14 +27,6 @@ from .conftest import GRID, set_power
 
 CP = "CP1"
 SITE_ID = "01JSMARTCHARGINGSITE000000"
-
-
-@pytest.fixture
-async def clients() -> AsyncGenerator[ClientFactory]:
-    """Simulated charge points, closed after the test."""
-    factory = ClientFactory()
-    yield factory
-    await factory.close()
 
 
 def charger_entry(hass: HomeAssistant, cp_id: str = CP, **options: Any) -> MockConfigEntry:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntryState
@@ -22,14 +21,6 @@ PLAN = "sensor.acme_wallbox_11_cp1_plan"
 NEXT_START = "sensor.acme_wallbox_11_cp1_next_planned_start"
 FINISH = "sensor.acme_wallbox_11_cp1_projected_finish"
 REASON = "sensor.acme_wallbox_11_cp1_reason"
-
-
-@pytest.fixture
-async def clients() -> AsyncGenerator[ClientFactory]:
-    """Simulated charge points, closed after the test."""
-    factory = ClientFactory()
-    yield factory
-    await factory.close()
 
 
 @pytest.fixture
