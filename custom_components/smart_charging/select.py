@@ -43,8 +43,8 @@ async def async_setup_entry(
     async_add_entities(selects)
 
 
-class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
-    """The charger's mode; it survives restarts."""
+class ChargerSelect(ChargerEntity, SelectEntity):
+    """A select of one charger, described by its entity description."""
 
     def __init__(
         self,
@@ -56,6 +56,10 @@ class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
         """Bind the select to its charger."""
         super().__init__(coordinator, handle, title, description.key)
         self.entity_description = description
+
+
+class ModeSelect(ChargerSelect, RestoreEntity):
+    """The charger's mode; it survives restarts."""
 
     async def async_added_to_hass(self) -> None:
         """Restore the mode the user chose before a restart."""
@@ -76,19 +80,8 @@ class ModeSelect(ChargerEntity, SelectEntity, RestoreEntity):
         await self.coordinator.async_refresh()
 
 
-class PhaseModeSelect(ChargerEntity, SelectEntity):
+class PhaseModeSelect(ChargerSelect):
     """One phase, three phases, or automatic switching (kept by the charger's store)."""
-
-    def __init__(
-        self,
-        coordinator: SiteCoordinator,
-        handle: ChargerHandle,
-        title: str,
-        description: SelectEntityDescription,
-    ) -> None:
-        """Bind the select to its charger."""
-        super().__init__(coordinator, handle, title, description.key)
-        self.entity_description = description
 
     @property
     def current_option(self) -> str:
