@@ -135,7 +135,8 @@ def test_running_session_keeps_its_place_against_a_newcomer() -> None:
     results = timeline(settings, [(0, only_a), (30, both), (60, both_loaded)])
     assert [currents(r) for r in results] == [{"a": 10.0, "b": 0.0}] * 3
     assert results[1].get("b") is not None
-    assert [r.allocations[1].reason for r in results[1:]] == [Reason.PAUSED_FOR_PRIORITY] * 2
+    # An equal-priority peer holds the capacity: the fuse is the reason, not a preference.
+    assert [r.allocations[1].reason for r in results[1:]] == [Reason.SITE_FUSE] * 2
 
 
 def test_a_higher_priority_arrival_pauses_the_lower_one_at_once() -> None:

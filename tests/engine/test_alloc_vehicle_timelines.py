@@ -139,7 +139,7 @@ def test_an_idle_car_yields_its_minimum_to_a_car_that_draws() -> None:
     settings = calm(a, b, fuse=13.0, ramp_up_a=4.0)
     evs = [SimulatedEv(a, lag_s=5.0, asleep=((0, 1e9),)), SimulatedEv(b, lag_s=5.0)]
     history = simulate(settings, [(0, (3.0, 3.0, 3.0))], evs, until_s=600)
-    assert _rows(history, "b")[0][2] is Reason.PAUSED_FOR_PRIORITY
+    assert _rows(history, "b")[0][2] is Reason.SITE_FUSE  # A, an equal, holds the room
     assert _rows(history, "a")[16] == (80.0, 0.0, Reason.VEHICLE_IDLE)
     assert _rows(history, "b")[-1] == (600.0, 10.0, Reason.SITE_FUSE)
     assert (_changes(history, "a"), _changes(history, "b")) == (1, 1)

@@ -38,11 +38,12 @@ def grid_round(
     for group in by_priority(ordered):
         members: list[Work] = []
         claims: list[Claim] = []
+        class_start = list(table.caps)
         for work in group:
             if work.stop is not None or work.intent.base_a <= 0.0:
                 continue
             record_rooms(work, table.caps)
-            if _admit(work, table, initial, settings):
+            if _admit(work, table, (initial, class_start), settings):
                 members.append(work)
                 claims.append(
                     Claim(
@@ -72,6 +73,7 @@ def surplus_round(
     for group in by_priority(ordered):
         members: list[Work] = []
         claims: list[Claim] = []
+        class_start = list(table.caps)
         for work in group:
             if work.stop is not None or not work.intent.surplus:
                 continue
@@ -82,7 +84,7 @@ def surplus_round(
                 if not _pv_gate(work, left, work.config.min_current_a * power, settings, now):
                     work.stop = work.intent.idle_reason
                     continue
-                if not _admit(work, table, initial, settings):
+                if not _admit(work, table, (initial, class_start), settings):
                     continue
                 if not work.idle:
                     left -= work.config.min_current_a * power
@@ -117,10 +119,16 @@ def record_rooms(work: Work, caps: list[float]) -> None:
 def _admit(
     work: Work,
     table: ResourceTable,
-    initial: list[float],
+    earlier: tuple[list[float], list[float]],
     settings: AllocatorSettings,
 ) -> bool:
-    """Reserve the minimum current for a charger, or record why it must pause."""
+    """Reserve the minimum current for a charger, or record why it must pause.
+
+    ``earlier`` holds the capacities at the start of the cycle and at the start of the
+    charger's priority class. A limit it does not fit even alone is its reason; capacity
+    taken by a higher class is ``paused_for_priority``; capacity taken by chargers of its
+    own class is the binding limit itself (they share it, nobody was preferred).
+    """
     if work.held:
         _hold_back(work)
         return False
@@ -128,10 +136,14 @@ def _admit(
     start = 0.0 if work.active else settings.start_hysteresis_a
     violated = first_violation(work.uses, need + start, table.caps)
     if violated != OWN_CAP:
+        initial, class_start = earlier
         alone = first_violation(work.uses, need + start, initial)
+        in_class = first_violation(work.uses, need + start, class_start)
         binding = table.bindings[violated if alone == OWN_CAP else alone]
-        others = Reason.VEHICLE_IDLE if work.idle else Reason.PAUSED_FOR_PRIORITY
-        work.stop = others if alone == OWN_CAP else binding.reason
+        if alone != OWN_CAP or (in_class == OWN_CAP and not work.idle):
+            work.stop = binding.reason
+        else:
+            work.stop = Reason.VEHICLE_IDLE if work.idle else Reason.PAUSED_FOR_PRIORITY
         work.details = binding.details
         return False
     consume(work.uses, need, table.caps)
