@@ -135,6 +135,7 @@ DEFAULT_GRID_LIMIT_FAILSAFE: Final = 4200
 
 # Prices and PV forecasts for the planner (site options).
 CONF_PRICE_SOURCE: Final = "price_source"
+CONF_PRICE_LIST_ENTITY: Final = "price_list_entity"
 CONF_PRICE_CONFIG_ENTRY: Final = "price_config_entry"
 CONF_PRICE_AREA: Final = "price_area"
 CONF_FIXED_PRICE: Final = "fixed_price"

@@ -33,6 +33,7 @@ from .const import (
     CONF_HOUSE_LOAD_ENTITY,
     CONF_PRICE_AREA,
     CONF_PRICE_CONFIG_ENTRY,
+    CONF_PRICE_LIST_ENTITY,
     CONF_PRICE_SOURCE,
     CONF_PV_FORECAST,
     CONF_SOLCAST_ENTITIES,
@@ -80,6 +81,9 @@ def prices_schema(currency: str) -> vol.Schema:
         {
             vol.Required(CONF_PRICE_SOURCE, default=PriceChoice.ENTITY.value): _select(
                 CONF_PRICE_SOURCE, [choice.value for choice in PriceChoice]
+            ),
+            vol.Optional(CONF_PRICE_LIST_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=["sensor", "event"])
             ),
             vol.Optional(CONF_PRICE_CONFIG_ENTRY): ConfigEntrySelector(
                 ConfigEntrySelectorConfig(integration="nordpool")
@@ -137,7 +141,10 @@ def validate_prices(
     """Each source needs its parameter; a schedule must parse."""
     choice = PriceChoice(user_input[CONF_PRICE_SOURCE])
     errors: dict[str, str] = {}
-    if choice is PriceChoice.ENTITY and not price_entity:
+    listed = user_input.get(CONF_PRICE_LIST_ENTITY)
+    if listed and hass.states.get(listed) is None:
+        errors[CONF_PRICE_LIST_ENTITY] = "entity_not_found"
+    if choice is PriceChoice.ENTITY and not (price_entity or listed):
         errors[CONF_PRICE_SOURCE] = "no_price_entity"
     elif choice is PriceChoice.NORDPOOL:
         if not user_input.get(CONF_PRICE_CONFIG_ENTRY):

@@ -39,6 +39,7 @@ from .const import (
     CONF_HOUSE_LOAD_ENTITY,
     CONF_PRICE_AREA,
     CONF_PRICE_CONFIG_ENTRY,
+    CONF_PRICE_LIST_ENTITY,
     CONF_PRICE_SOURCE,
     CONF_PV_FORECAST,
     CONF_SOLCAST_ENTITIES,
@@ -83,7 +84,7 @@ class PriceFeed:
         """Read the configuration; nothing is fetched before ``async_update``."""
         self._hass = hass
         self._options = options
-        self._price_entity = price_entity
+        self._price_entity = options.get(CONF_PRICE_LIST_ENTITY) or price_entity
         chosen = options.get(CONF_PRICE_SOURCE)
         self._explicit = chosen is not None
         self.choice = PriceChoice(chosen) if chosen is not None else PriceChoice.ENTITY
@@ -104,6 +105,8 @@ class PriceFeed:
     def tracked_entities(self) -> list[str]:
         """Entities whose changes must re-plan (the price entity is a site input already)."""
         entities = list(self._options.get(CONF_SOLCAST_ENTITIES) or [])
+        if listed := self._options.get(CONF_PRICE_LIST_ENTITY):
+            entities.append(listed)
         if export := self._options.get(CONF_EXPORT_PRICE_ENTITY):
             entities.append(export)
         return entities

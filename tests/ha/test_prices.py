@@ -26,6 +26,7 @@ from .test_ocpp import CP, charger_entry, server_port
 
 PLAN = "sensor.acme_wallbox_11_cp1_plan"
 EXPORT = "sensor.feed_in"
+OCTOPUS = "event.octopus_energy_electricity_current_day_rates"
 SOLCAST = "sensor.solcast_forecast_today"
 HIGH, LOW = 0.30, 0.05
 
@@ -361,6 +362,10 @@ async def test_price_options_are_validated(
             {"price_config_entry": "required_for_source", "price_area": "required_for_source"},
         ),
         ({"price_source": "tibber"}, {"price_source": "integration_missing"}),
+        (
+            {"price_source": "entity", "price_list_entity": "event.nope"},
+            {"price_list_entity": "entity_not_found"},
+        ),
         ({"price_source": "fixed"}, {"fixed_price": "required_for_source"}),
         (
             {"price_source": "time_of_use", "tou_schedule": "7=0.3"},
@@ -465,3 +470,24 @@ def test_tomorrows_prices_are_asked_for_from_noon() -> None:
     assert PriceFeed._due(None, afternoon, complete=True)
     assert not PriceFeed._due(afternoon, afternoon + timedelta(minutes=30), complete=True)
     assert PriceFeed._due(afternoon, afternoon + timedelta(minutes=15), complete=False)
+
+
+@pytest.mark.usefixtures("site_inputs")
+async def test_octopus_rates_event_as_the_price_list(
+    hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """An Octopus Energy rates event (state: when it fired) carries the half-hour rates."""
+    rates = [
+        {
+            "start": (_hour() + timedelta(minutes=30 * i)).isoformat(),
+            "end": (_hour() + timedelta(minutes=30 * (i + 1))).isoformat(),
+            "value_inc_vat": 0.07 if 10 <= i < 14 else 0.28,
+            "is_capped": False,
+        }
+        for i in range(24)
+    ]
+    hass.states.async_set(OCTOPUS, dt_util.utcnow().isoformat(), {"rates": rates})
+    options = {"price_source": "entity", "price_list_entity": OCTOPUS}
+    await _smart_charger(hass, site_entry, clients, options)
+    assert _charging_hours(hass) == {5, 6}  # half hours 10..13
+    assert not _issues(hass)
