@@ -6,6 +6,7 @@ values; errors are the ``DriverError`` subclasses ``Session.call`` raises.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 from ocpp.v16 import call, datatypes
@@ -28,7 +29,8 @@ async def get_configuration(caller: Caller, keys: list[str] | None) -> dict[str,
     """Return the requested configuration keys that the charger knows."""
     result = await caller.call(call.GetConfiguration(key=keys))
     values: dict[str, str | None] = {}
-    for entry in getattr(result, "configuration_key", None) or []:
+    entries = getattr(result, "configuration_key", None)
+    for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("key"), str):
             value = entry.get("value")
             values[entry["key"]] = None if value is None else str(value)
@@ -106,7 +108,9 @@ async def composite_limit(
     schedule = getattr(result, "charging_schedule", None)
     if not isinstance(schedule, dict) or schedule.get("charging_rate_unit", unit) != unit:
         return None
-    periods = schedule.get("charging_schedule_period") or []
+    periods = schedule.get("charging_schedule_period")
+    if not isinstance(periods, list):
+        return None
     first = min(
         (p for p in periods if isinstance(p, dict) and isinstance(p.get("start_period"), int)),
         key=lambda p: int(p["start_period"]),
@@ -115,6 +119,7 @@ async def composite_limit(
     if first is None:
         return None
     try:
-        return float(first["limit"])
-    except (KeyError, TypeError, ValueError):
+        limit = float(first["limit"])
+    except (KeyError, TypeError, ValueError, OverflowError):  # Overflow: a huge integer
         return None
+    return limit if math.isfinite(limit) else None

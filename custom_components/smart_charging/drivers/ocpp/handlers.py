@@ -20,7 +20,12 @@ import logging
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode
-from ocpp.exceptions import OCPPError, TypeConstraintViolationError
+from ocpp.exceptions import (
+    OCPPError,
+    PropertyConstraintViolationError,
+    SecurityError,
+    TypeConstraintViolationError,
+)
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
@@ -47,6 +52,7 @@ class HandlerSession(Protocol):
     """The connection the handlers answer on."""
 
     cp_id: str
+    retired: bool  # replaced by a newer connection of the same id
 
     def booted(self, *, accepted: bool) -> None:
         """Record the answer to a BootNotification."""
@@ -83,17 +89,35 @@ class HandlerHost(Protocol):
         """A transaction id became known (after its answer was sent)."""
 
 
-def _guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn wrong payload types (possible when validation is skipped) into a CALLERROR."""
+def _guarded(handler: Callable[..., Any], session: HandlerSession) -> Callable[..., Any]:
+    """Turn bad values into a CALLERROR; refuse CALLs on a replaced connection.
+
+    Wrong types are possible when validation is skipped; values the schema allows can
+    still be out of range (an integer too large for a float).
+    """
 
     @functools.wraps(handler)
     def wrapper(**kwargs: Any) -> Any:
+        if session.retired:  # the frame was on its way when a newer connection took over
+            raise SecurityError(description="replaced by a newer connection")
         try:
             return handler(**kwargs)
         except OCPPError:
             raise
         except (TypeError, ValueError, KeyError, AttributeError) as err:
             raise TypeConstraintViolationError(details={"cause": str(err)}) from err
+        except ArithmeticError as err:
+            raise PropertyConstraintViolationError(details={"cause": str(err)}) from err
+
+    return wrapper
+
+
+def _unless_retired(after: Callable[..., Any], session: HandlerSession) -> Callable[..., Any]:
+    """Skip an after-answer hook once a newer connection has taken over."""
+
+    @functools.wraps(after)
+    def wrapper(**kwargs: Any) -> Any:
+        return None if session.retired else after(**kwargs)
 
     return wrapper
 
@@ -131,11 +155,11 @@ class Handlers:
         route_map: dict[str, dict[str, Any]] = {}
         for action, (on, after) in routes.items():
             route: dict[str, Any] = {
-                "_on_action": _guarded(on),
+                "_on_action": _guarded(on, self._session),
                 "_skip_schema_validation": skip_validation,
             }
             if after is not None:
-                route["_after_action"] = after
+                route["_after_action"] = _unless_retired(after, self._session)
             route_map[str(action)] = route
         return route_map
 
@@ -221,8 +245,9 @@ class Handlers:
     def _start_transaction(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> Any:
+        connector, meter_start_wh = int(connector_id), float(meter_start)  # before an id is used
         transaction_id = self._context.next_transaction_id()
-        self._host.record_transaction_start(int(connector_id), transaction_id, float(meter_start))
+        self._host.record_transaction_start(connector, transaction_id, meter_start_wh)
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info=_accepted_id_tag()
         )

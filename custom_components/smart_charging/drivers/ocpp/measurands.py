@@ -78,7 +78,8 @@ class _Collector:
             value *= _SCALE.get(unit, 0.001 if measurand == ENERGY else 1.0)
         elif measurand == TEMPERATURE:
             value = _temperature(value, unit)
-        self.values[measurand][phase] = value
+        if math.isfinite(value):  # "1e308" kW overflows to inf
+            self.values[measurand][phase] = value
 
 
 def _total(by_phase: Mapping[str, float]) -> float | None:

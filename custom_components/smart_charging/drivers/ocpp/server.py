@@ -8,7 +8,8 @@ Handshake, in order (each refusal happens before the upgrade):
    on and passed, in which case it *replaces* the old one (a charger that lost its
    network reconnects before the old socket is known dead; without a password anyone on
    the network could take over a charger's session, so it must wait until the server's
-   pings find the old socket dead, within 1.5 x ``ping_interval_s``);
+   pings find the old socket dead, within 1.5 x ``ping_interval_s``); the old session is
+   retired at once (``Session.retire``): whatever it still receives changes nothing;
    at most ``max_pending`` unconfirmed (PENDING) ids may be connected at once (HTTP 503);
 5. subprotocol ``ocpp1.6``; a client offering none of ours gets the handshake without a
    subprotocol and is closed (1002).
@@ -211,6 +212,7 @@ class OcppServer:
             return web.Response(status=401, headers={hdrs.WWW_AUTHENTICATE: 'Basic realm="OCPP"'})
         admission = self._admit(cp_id)
         if admission is Admission.REJECT:
+            _LOGGER.debug("OCPP %s: ignored charge point refused", cp_id)
             return web.Response(status=404, text="unknown charge point")
         pending = sum(1 for s in self._sessions.values() if not s.admitted)
         if admission is Admission.PENDING and pending >= self._config.max_pending:
@@ -225,6 +227,7 @@ class OcppServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         cp_id = charge_point_id(request.raw_path)
         if cp_id is None:
+            _LOGGER.debug("OCPP: invalid charge point id in %.100r refused", request.raw_path)
             return web.Response(status=400, text="invalid charge point id")
         if (refusal := self._refusal(request, cp_id)) is not None:
             return refusal
@@ -241,7 +244,7 @@ class OcppServer:
         websocket = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,),
             heartbeat=config.ping_interval_s,
-            max_msg_size=config.max_message_bytes,
+            max_msg_size=config.max_message_bytes + 1,  # aiohttp refuses len >= max_msg_size
             timeout=config.close_timeout_s,
             compress=False,
         )
@@ -256,10 +259,11 @@ class OcppServer:
         old = self._sessions.get(cp_id)
         if old is not None and not old.closed:
             if not config.password:  # another connection won the race since the check
+                _LOGGER.warning("OCPP %s: refused a second connection while one is open", cp_id)
                 await connection.close(WSCloseCode.POLICY_VIOLATION, "already connected")
                 return websocket
             _LOGGER.info("OCPP %s: an authenticated reconnect replaces the old connection", cp_id)
-            old.spawn_close(WSCloseCode.POLICY_VIOLATION, "replaced")
+            old.retire(WSCloseCode.POLICY_VIOLATION, "replaced")
         admitted = self._admit(cp_id) is Admission.ACCEPT
         charger = self._charger(cp_id)
         session = Session(cp_id, connection, charger, self._context, admitted=admitted)

@@ -92,6 +92,7 @@ class Session:
         self.cp_id = cp_id
         self.admitted = admitted  # may send CALLs other than BootNotification
         self.ready = False  # set by the host when its setup is done
+        self.retired = False  # replaced by a newer connection: acts no more for the charger
         self._connection = connection
         self._host = host
         self._handlers = Handlers(self, host, context)
@@ -108,8 +109,8 @@ class Session:
 
     @property
     def closed(self) -> bool:
-        """Return whether the connection has ended."""
-        return self._closed.is_set() or self._connection.closed
+        """Return whether the connection has ended (or was replaced)."""
+        return self.retired or self._closed.is_set() or self._connection.closed
 
     def update_routes(self) -> None:
         """(Re)build the library's route map, e.g. after the options changed."""
@@ -143,6 +144,19 @@ class Session:
     async def close(self, code: int = WSCloseCode.GOING_AWAY, reason: str = "") -> None:
         """Close the connection; ``run`` then ends."""
         await self._connection.close(code, reason)
+
+    def retire(self, code: int, reason: str) -> None:
+        """A newer connection of this id took over: from now on this one changes nothing.
+
+        Frames still arriving (or being validated) are dropped, its work is cancelled and
+        it sends nothing more; the close runs in a task (a dead peer must not hold up the
+        newer connection).
+        """
+        self.retired = True
+        self.ready = False
+        for task in list(self._tasks):
+            task.cancel()
+        self.spawn_close(code, reason)
 
     def spawn_close(self, code: int, reason: str) -> None:
         """Close the connection from a task (a handler must not wait for it)."""
@@ -236,6 +250,9 @@ class Session:
     # ---- frames ---------------------------------------------------------------------
 
     async def _route(self, raw: str) -> None:
+        if self.retired:
+            _LOGGER.debug("%s: frame on a replaced connection dropped", self.cp_id)
+            return
         checked = check_frame(raw)
         if not isinstance(checked, Frame):
             _LOGGER.warning("%s: bad frame (%s): %.200s", self.cp_id, checked.reason, raw)
@@ -250,7 +267,11 @@ class Session:
                 )
                 await self._connection.send(reply)
                 return
-        elif checked.unique_id not in self._pending_ids:
+        elif checked.unique_id in self._pending_ids:
+            # The first answer consumes the id: a repeated one would stay in the library's
+            # response queue and be taken (and logged as an error) by the next call.
+            self._pending_ids.discard(checked.unique_id)
+        else:
             _LOGGER.info("%s: response to no pending call dropped", self.cp_id)
             return
         try:
@@ -291,3 +312,17 @@ class Session:
             raise ChargerProtocolError(f"{self.cp_id}: bad answer: {err}") from err
         finally:
             self._pending_ids.discard(unique_id)
+            self._drop_late_answer(unique_id)
+
+    def _drop_late_answer(self, unique_id: str) -> None:
+        """Take this call's answer out of the library's response queue, if it is there.
+
+        An answer routed in the same loop turn as the call's timeout stays queued; the
+        library would hand it to the next call, which skips it with an error in the log.
+        Answers to other calls keep their place.
+        """
+        queue = self._library._response_queue  # noqa: SLF001 (the library's own queue)
+        queued = [queue.get_nowait() for _ in range(queue.qsize())]
+        for message in queued:
+            if message.unique_id != unique_id:
+                queue.put_nowait(message)

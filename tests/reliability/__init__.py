@@ -1,0 +1,1 @@
+"""Reliability tests: input fuzzing and fault injection through Home Assistant."""
