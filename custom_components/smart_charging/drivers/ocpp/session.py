@@ -40,10 +40,15 @@ _LIBRARY_TIMEOUT = 3600  # the session enforces its own, per call
 class _QuietLibraryLogger(logging.LoggerAdapter[logging.Logger]):
     """Library logs, toned down: this package reports what matters itself.
 
-    A refused incoming CALL (logged with a traceback by the library) is a warning without
-    one; a CALLERROR answer to our CALL is raised as a ``DriverError`` to whoever made the
-    call, so the library's own warning about it is debug.
+    Every frame sent and received (the library logs them at info) is debug: a site with a
+    few chargers would otherwise flood the log. A refused incoming CALL (logged with a
+    traceback by the library) is a warning without one; a CALLERROR answer to our CALL is
+    raised as a ``DriverError`` to whoever made the call, so the library's own warning
+    about it is debug.
     """
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self.log(logging.DEBUG, msg, *args, **kwargs)
 
     def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
         kwargs.pop("exc_info", None)
