@@ -1,9 +1,11 @@
-"""Carry the allocator's decisions to the chargers without letting one block another."""
+"""Carry the allocator's decisions to the chargers, and notice those that do not follow."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Set as AbstractSet
+from datetime import datetime, timedelta
+from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -11,7 +13,13 @@ from homeassistant.core import HomeAssistant, callback
 from .charger import ChargerHandle
 from .const import DOMAIN, LOGGER
 from .drivers.base import DriverError
-from .engine.allocation import AllocationResult
+from .engine.allocation import AllocationMemory, AllocationResult
+from .engine.model import ChargerState
+
+# Drawn above its command before a charger is suspect: 1 A, plus 10 % for a limit in W
+# converted at a voltage other than the grid's.
+OVERDRAW_MARGIN_A: Final = 1.0
+OVERDRAW_MARGIN: Final = 0.1
 
 
 class CommandDispatcher:
@@ -70,9 +78,59 @@ class CommandDispatcher:
                         LOGGER.warning("Charger %s did not take its limit: %s", charger_id, err)
                     self.failing.add(charger_id)
                 else:
+                    if handle.driver.reading.limit_rejected:
+                        continue  # nothing new was sent: the last refusal still stands
                     if charger_id in self.failing:
                         LOGGER.info("Charger %s takes its limits again", charger_id)
                     self.failing.discard(charger_id)
         finally:
             if self._tasks.get(charger_id) is asyncio.current_task():
                 del self._tasks[charger_id]
+
+
+class OverdrawWatch:
+    """Notices chargers that draw more than their last command for a settle time.
+
+    The drivers' own checks compare what a charger says it offers; this one compares what
+    it draws, for every driver. The allocator already counts the excess as load that is
+    not ours, so the fuse holds; this is for telling the user (a repair issue).
+    """
+
+    def __init__(self) -> None:
+        """Start with no charger under suspicion."""
+        self._since: dict[str, datetime] = {}
+
+    def check(
+        self,
+        states: Iterable[ChargerState],
+        memory: AllocationMemory,
+        now: datetime,
+        *,
+        online: AbstractSet[str],
+        failing: AbstractSet[str],
+        settle: timedelta,
+    ) -> set[str]:
+        """Return the chargers that have overdrawn for ``settle`` up to ``now``."""
+        over: set[str] = set()
+        for state in states:
+            last = memory.get(state.id)
+            if last is None or not state.connected or state.id not in online:
+                self.forget(state.id)
+                continue
+            if state.id in failing:  # the command did not reach it: not its fault
+                self.forget(state.id)
+                continue
+            allowed = last.current_a
+            if last.changed_at is not None and now - last.changed_at < settle:
+                allowed = max(allowed, last.previous_a)  # the car may still follow
+            limit = allowed * (1 + OVERDRAW_MARGIN) + OVERDRAW_MARGIN_A
+            if max(state.currents_a.as_tuple()) <= limit:
+                self.forget(state.id)
+                continue
+            if now - self._since.setdefault(state.id, now) >= settle:
+                over.add(state.id)
+        return over
+
+    def forget(self, charger_id: str) -> None:
+        """Clear a charger's record (it follows again, went away or is not judged)."""
+        self._since.pop(charger_id, None)

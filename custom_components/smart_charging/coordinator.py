@@ -40,7 +40,7 @@ from .const import (
     LOGGER,
     REFRESH_COOLDOWN_S,
 )
-from .control import CommandDispatcher
+from .control import CommandDispatcher, OverdrawWatch
 from .engine.allocation import AllocationMemory, AllocationResult
 from .engine.allocator import allocate
 from .engine.model import (
@@ -65,7 +65,7 @@ from .engine.surplus import (
     pv_surplus_w,
 )
 from .engine.units import amps_to_watts
-from .inputs import InputSpec, read_input, read_price
+from .inputs import InputSpec, plausible, plausible_state, read_input, read_price
 from .prices import PriceFeed
 from .repairs import IssueSet
 from .session import Sample, surplus_share_w
@@ -156,6 +156,11 @@ def input_specs_from_entry(data: Mapping[str, Any]) -> tuple[InputSpec, ...]:
     )
 
 
+def _power_w(handle: ChargerHandle) -> float:
+    """What a charger draws (W); a figure that is no plausible number counts as none."""
+    return max(0.0, plausible(handle.driver.reading.power_w) or 0.0)
+
+
 def _value(readings: dict[InputRole, InputReading], role: InputRole) -> float | None:
     reading = readings.get(role)
     return reading.value if reading is not None and reading.ok else None
@@ -204,6 +209,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             lambda charger_id: f"charger_limit_ignored_{charger_id}",
         )
         self.chargers: dict[str, ChargerHandle] = {}
+        self._overdraw = OverdrawWatch()
         self.memory = AllocationMemory()
         self._settings: AllocatorSettings | None = None
         self.grid_limit: ExternalLimit | None = None
@@ -232,6 +238,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             remove_listener()
             if self.chargers.get(handle.charger_id) is handle:
                 del self.chargers[handle.charger_id]
+                self._overdraw.forget(handle.charger_id)
                 self._settings = None
             self.dispatcher.async_forget(handle.charger_id)
 
@@ -314,14 +321,12 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
     def _with_chargers(self, snapshot: SiteSnapshot) -> SiteSnapshot:
         """Add every charger's state and request to the site snapshot."""
         voltage = self.site.voltage_v
-        states = tuple(handle.state(voltage) for handle in self.chargers.values())
+        states = tuple(plausible_state(handle.state(voltage)) for handle in self.chargers.values())
         return replace(
             snapshot,
             chargers=states,
             requests=tuple(handle.request() for handle in self.chargers.values()),
-            ev_power_w=sum(
-                max(0.0, handle.driver.reading.power_w or 0.0) for handle in self.chargers.values()
-            ),
+            ev_power_w=sum(_power_w(handle) for handle in self.chargers.values()),
             ev_currents_a=PhaseValues.from_fn(
                 lambda phase: sum(state.currents_a[phase] for state in states)
             ),
@@ -349,7 +354,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         """The house's own draw from the grid now (W); unknown counts as none."""
         if snapshot.grid_power_w is None:
             return 0.0
-        ev_w = sum(max(0.0, h.driver.reading.power_w or 0.0) for h in self.chargers.values())
+        ev_w = sum(_power_w(handle) for handle in self.chargers.values())
         return snapshot.grid_power_w - ev_w
 
     def set_grid_limit(self, power_w: float, until: datetime | None) -> None:
@@ -394,7 +399,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             circuits=circuit_states(self.hass, self.config_entry.options),
             control_paused=self.control_paused,
         )
-        self._update_issues(snapshot)
+        self._update_issues(snapshot, now)
         if snapshot.failsafe:
             LOGGER.debug("Failsafe: unusable inputs %s", snapshot.failsafe_inputs)
         result = allocate(snapshot, self.allocator_settings(), self.memory, now)
@@ -426,13 +431,11 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 Sample(
                     at=now,
                     status=reading.status,
-                    power_w=reading.power_w,
-                    energy_kwh=reading.energy_kwh,
-                    session_kwh=reading.session_energy_kwh,
+                    power_w=plausible(reading.power_w),
+                    energy_kwh=plausible(reading.energy_kwh),
+                    session_kwh=plausible(reading.session_energy_kwh),
                     transaction_id=reading.transaction_id,
-                    surplus_w=surplus_share_w(
-                        surplus_w, reading.power_w or 0.0, snapshot.ev_power_w
-                    ),
+                    surplus_w=surplus_share_w(surplus_w, _power_w(handle), snapshot.ev_power_w),
                     site_surplus_w=site_surplus,
                     price=price,
                     full_power_w=amps_to_watts(
@@ -441,7 +444,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 )
             )
 
-    def _update_issues(self, snapshot: SiteSnapshot) -> None:
+    def _update_issues(self, snapshot: SiteSnapshot, now: datetime) -> None:
         """Repair issues for vanished input entities and chargers that ignore limits."""
         title = self.config_entry.title
         self._missing_inputs.sync(
@@ -451,11 +454,21 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 if r.status is InputStatus.MISSING
             }
         )
+        overdrawing = self._overdraw.check(
+            snapshot.chargers,
+            self.memory,
+            now,
+            online={cid for cid, handle in self.chargers.items() if handle.online},
+            failing=self.dispatcher.failing,
+            settle=timedelta(seconds=self.allocator_settings().settle_time_s),
+        )
         flagged = self._ignoring_chargers.sync(
             {
                 cid: {"charger": cid}
                 for cid, handle in self.chargers.items()
-                if handle.driver.reading.limit_mismatch or handle.driver.reading.limit_rejected
+                if handle.driver.reading.limit_mismatch
+                or handle.driver.reading.limit_rejected
+                or cid in overdrawing
             }
         )
         for cid in flagged:

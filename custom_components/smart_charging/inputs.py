@@ -1,20 +1,26 @@
-"""Read the site's input entities from the state machine into engine readings."""
+"""Read the site's input entities from the state machine into engine readings.
+
+Also the guard on what chargers report: a driver may pass NaN or absurd figures on.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import math
 from typing import Final
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 
-from .engine.model import InputReading, InputRole, InputStatus
+from .engine.model import ChargerState, InputReading, InputRole, InputStatus, PhaseValues
 from .engine.units import UnitError, current_to_a, power_to_w
 
 PERCENT: Final = "%"
+# No site meters a billion watts or amperes, nor pays a billion per kWh: a figure beyond
+# this comes from a broken sensor, and sums of such figures would overflow to infinity.
+MAX_MAGNITUDE: Final = 1e9
 
 # Prices: per Wh, kWh or MWh; minor units are hundredths; symbols of the main currencies.
 _PER_KWH: Final = {"wh": 1000.0, "kwh": 1.0, "mwh": 0.001}
@@ -40,7 +46,22 @@ class InputSpec:
     check_age: bool = True
 
 
-def _convert(role: InputRole, value: float, unit: str | None) -> float:
+class _NoUnit:
+    """A unit attribute that is no string (a list, a number): no unit converts it."""
+
+
+_JUNK_UNIT: Final = _NoUnit()
+
+
+def _unit(state: State) -> str | _NoUnit | None:
+    """The state's unit of measurement; junk (anything but a string) is kept apart."""
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    return unit if unit is None or isinstance(unit, str) else _JUNK_UNIT
+
+
+def _convert(role: InputRole, value: float, unit: str | _NoUnit | None) -> float:
+    if isinstance(unit, _NoUnit):
+        raise UnitError(None, ("a unit name",))
     if role in (InputRole.GRID_POWER, InputRole.PV_POWER, InputRole.BATTERY_POWER):
         return power_to_w(value, unit)
     if role in (
@@ -59,7 +80,9 @@ def read_input(
 ) -> InputReading:
     """Return the current reading of one input, judged for health.
 
-    Age is judged on ``last_reported``, which moves whenever the source reports, even
+    A state that is no finite number, or one beyond ``MAX_MAGNITUDE`` in base units, is
+    ``NON_NUMERIC``; a unit that does not convert (or no unit where one is needed) is
+    ``BAD_UNIT``. Age is judged on ``last_reported``, which moves whenever the source reports, even
     with an unchanged value: a meter repeating the same figure is alive, a silent one is
     stale.
     """
@@ -75,12 +98,34 @@ def read_input(
     if not math.isfinite(raw):
         return InputReading(spec.role, spec.entity_id, InputStatus.NON_NUMERIC)
     try:
-        value = _convert(spec.role, raw, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        value = _convert(spec.role, raw, _unit(state))
     except UnitError:
         return InputReading(spec.role, spec.entity_id, InputStatus.BAD_UNIT)
+    if not abs(value) <= MAX_MAGNITUDE:  # broken, or overflowed converting from kW/MW
+        return InputReading(spec.role, spec.entity_id, InputStatus.NON_NUMERIC)
     if spec.check_age and now - state.last_reported > max_age:
         return InputReading(spec.role, spec.entity_id, InputStatus.STALE, value)
     return InputReading(spec.role, spec.entity_id, InputStatus.OK, value)
+
+
+def plausible(value: float | None) -> float | None:
+    """A figure a charger reported, or None when it is not finite or beyond reason."""
+    return value if value is not None and abs(value) <= MAX_MAGNITUDE else None
+
+
+def plausible_state(state: ChargerState) -> ChargerState:
+    """A charger's state without NaN, infinity or absurd figures (drivers may pass them).
+
+    An unusable current counts as 0 A of EV load, which leaves it in the non-EV load: less
+    headroom, never more. An unusable temperature is unknown (which derates fully).
+    """
+    return replace(
+        state,
+        currents_a=PhaseValues.from_fn(lambda p: plausible(state.currents_a[p]) or 0.0),
+        soc_pct=plausible(state.soc_pct),
+        session_energy_kwh=plausible(state.session_energy_kwh) or 0.0,
+        temperature_c=plausible(state.temperature_c),
+    )
 
 
 def price_per_kwh(value: float, unit: str | None, currency: str) -> float | None:
@@ -111,6 +156,8 @@ def read_price(hass: HomeAssistant, specs: Iterable[InputSpec], currency: str) -
         value = float(state.state)
     except ValueError:
         return None
-    if not math.isfinite(value):
+    unit = _unit(state)
+    if isinstance(unit, _NoUnit):
         return None
-    return price_per_kwh(value, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), currency)
+    price = price_per_kwh(value, unit, currency)
+    return price if price is not None and abs(price) <= MAX_MAGNITUDE else None

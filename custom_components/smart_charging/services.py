@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+import math
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
@@ -31,28 +32,65 @@ SERVICE_BOOST = "boost"
 SERVICE_SET_GRID_LIMIT = "set_grid_limit"
 SERVICE_CLEAR_GRID_LIMIT = "clear_grid_limit"
 
+# A longer boost or grid limit is a mistake (one for good has no duration), and much longer
+# ones overflow the date.
+MAX_DURATION: Final = timedelta(days=366)
+
+
+def _number(value: Any) -> float:
+    """A finite number ("nan" and "inf" coerce to floats, but are no setting)."""
+    number: float = vol.Coerce(float)(value)
+    if not math.isfinite(number):
+        raise vol.Invalid(f"not a finite number: {value}")
+    return number
+
+
+def _duration(value: Any) -> timedelta:
+    """A positive time period of at most ``MAX_DURATION``."""
+    try:
+        duration: timedelta = cv.positive_time_period(value)
+    except OverflowError as err:  # a number of days no timedelta holds
+        raise vol.Invalid(f"duration too long: {value}") from err
+    if duration > MAX_DURATION:
+        raise vol.Invalid(f"duration longer than {MAX_DURATION.days} days: {value}")
+    return duration
+
+
+def _moment(value: Any) -> datetime:
+    """A date and time, made local (a naive one is local already)."""
+    moment: datetime = cv.datetime(value)
+    try:
+        return (
+            dt_util.as_local(moment)
+            if moment.tzinfo
+            else moment.replace(tzinfo=dt_util.get_default_time_zone())
+        )
+    except OverflowError as err:  # year 1 or 9999 in another time zone
+        raise vol.Invalid(f"date out of range: {value}") from err
+
+
 _DEVICE: dict[vol.Marker, Any] = {vol.Required(ATTR_DEVICE_ID): cv.string}
 SET_MODE_SCHEMA = vol.Schema({**_DEVICE, vol.Required(ATTR_MODE): cv.string})
 SET_TARGET_SCHEMA = vol.Schema(
     {
         **_DEVICE,
-        vol.Optional(ATTR_SOC): vol.Coerce(float),
-        vol.Optional(ATTR_ENERGY): vol.Coerce(float),
-        vol.Optional(ATTR_READY_BY): vol.Any(cv.datetime, cv.time),
+        vol.Optional(ATTR_SOC): _number,
+        vol.Optional(ATTR_ENERGY): _number,
+        vol.Optional(ATTR_READY_BY): vol.Any(_moment, cv.time),
     }
 )
 BOOST_SCHEMA = vol.Schema(
     {
         **_DEVICE,
-        vol.Optional(ATTR_DURATION): cv.positive_time_period,
-        vol.Optional(ATTR_ENERGY): vol.Coerce(float),
+        vol.Optional(ATTR_DURATION): _duration,
+        vol.Optional(ATTR_ENERGY): _number,
     }
 )
 SET_GRID_LIMIT_SCHEMA = vol.Schema(
     {
         **_DEVICE,
-        vol.Required(ATTR_POWER): vol.Coerce(float),
-        vol.Optional(ATTR_DURATION): cv.positive_time_period,
+        vol.Required(ATTR_POWER): _number,
+        vol.Optional(ATTR_DURATION): _duration,
     }
 )
 
@@ -117,12 +155,8 @@ async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
     now = dt_util.now()
     if isinstance(ready_by, time):
         ready_by = next_occurrence(ready_by, now)
-    elif isinstance(ready_by, datetime):
-        ready_by = (
-            dt_util.as_local(ready_by) if ready_by.tzinfo else ready_by.replace(tzinfo=now.tzinfo)
-        )
-        if ready_by <= now:
-            raise _invalid("ready_by_in_past", ready_by=ready_by.isoformat())
+    elif isinstance(ready_by, datetime) and ready_by <= now:  # made local by the schema
+        raise _invalid("ready_by_in_past", ready_by=ready_by.isoformat())
     handle.target_soc_pct = soc
     handle.target_energy_kwh = energy
     handle.ready_by = ready_by

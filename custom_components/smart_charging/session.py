@@ -141,6 +141,10 @@ class SessionAccount:
         last = self.last
         if sample.price is None and last is not None and self.active:
             sample = replace(sample, price=last.price)  # a price holds until the next one
+        if sample.energy_kwh is None and sample.session_kwh is None and last is not None:
+            # No counter at all (offline, or just restarted): the last ones hold, so the
+            # energy that arrives meanwhile is counted once a counter is back.
+            sample = replace(sample, energy_kwh=last.energy_kwh, session_kwh=last.session_kwh)
         self.last = sample
         if last is not None and self.active:
             self._count(last, sample)

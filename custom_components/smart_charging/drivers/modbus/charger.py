@@ -90,6 +90,7 @@ class ModbusCharger:
         self._rejected = False
         self._flags: set[str] = set()  # ERROR_FAILSAFE, ERROR_HEARTBEAT
         self._last_error: str | None = None
+        self._offline_logged = False  # warned about this outage already
 
     # ---- ChargerDriver --------------------------------------------------------------
 
@@ -271,12 +272,21 @@ class ModbusCharger:
                         self._rejected = True
                     else:
                         self._rejected = False
+                # A charger that fell back while we were away takes our limit now, not
+                # at the first heartbeat.
+                await self._beat(client)
             await self._poll(client)
         except BaseException:
             self._close()
             client.close()
             raise
-        _LOGGER.info("%s: connected (%s)", self._id, self._profile.name)
+        _LOGGER.info(
+            "%s: %s (%s)",
+            self._id,
+            "back online" if self._offline_logged else "connected",
+            self._profile.name,
+        )
+        self._offline_logged = False
         return client
 
     async def _serve(self, client: ModbusClient) -> None:
@@ -320,8 +330,13 @@ class ModbusCharger:
             client.close()
 
     def _offline(self, err: DriverError) -> None:
+        """Report a lost or failed connection: a warning once, until it is back."""
         self._last_error = str(err)
-        _LOGGER.warning("%s: offline: %s", self._id, err)
+        if self._offline_logged:
+            _LOGGER.debug("%s: still offline: %s", self._id, err)
+        else:
+            _LOGGER.warning("%s: offline: %s", self._id, err)
+            self._offline_logged = True
         self._publish()
 
     # ---- writing --------------------------------------------------------------------
@@ -361,25 +376,30 @@ class ModbusCharger:
         _LOGGER.debug("%s: limit %.1f A", self._id, wanted.current_a)
 
     async def _heartbeat(self, client: ModbusClient, period: float) -> None:
-        timeout = self._config.failsafe_timeout_s
         while True:
             await self._clock.sleep(period)
             async with self._io_lock:
                 try:
-                    for write in heartbeat_writes(self._profile, self._written, timeout):
-                        await self._write(client, write)
-                except ModbusExceptionError as err:
-                    if ERROR_HEARTBEAT not in self._flags:
-                        _LOGGER.warning("%s: heartbeat refused: %s", self._id, err)
-                        self._flags.add(ERROR_HEARTBEAT)
-                        self._publish()
-                    continue
+                    await self._beat(client)
                 except DriverError as err:
                     self._lose(err)
                     return
-            if ERROR_HEARTBEAT in self._flags:
-                self._flags.discard(ERROR_HEARTBEAT)
+
+    async def _beat(self, client: ModbusClient) -> None:
+        """Keep the charger's watchdog alive (lock held); transport errors propagate."""
+        timeout = self._config.failsafe_timeout_s
+        try:
+            for write in heartbeat_writes(self._profile, self._written, timeout):
+                await self._write(client, write)
+        except ModbusExceptionError as err:
+            if ERROR_HEARTBEAT not in self._flags:
+                _LOGGER.warning("%s: heartbeat refused: %s", self._id, err)
+                self._flags.add(ERROR_HEARTBEAT)
                 self._publish()
+            return
+        if ERROR_HEARTBEAT in self._flags:
+            self._flags.discard(ERROR_HEARTBEAT)
+            self._publish()
 
     def _set_rejected(self, *, rejected: bool) -> None:
         if rejected != self._rejected:

@@ -77,7 +77,8 @@ class ModbusClient:
         try:
             async with asyncio.timeout(self._guard_s):
                 opened = await client.connect()
-        except (TimeoutError, OSError, ModbusException) as err:
+        # ValueError: a host no resolver takes (a NUL character, a label over 63 letters)
+        except (TimeoutError, OSError, ValueError, ModbusException) as err:
             client.close()
             raise ModbusUnreachableError(f"cannot connect to {self}: {err}") from err
         if not opened:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import logging
+import math
 
 from ..base import ChargerInfo, ChargerStatus
 from .client import ModbusClient
@@ -106,8 +107,8 @@ async def read_sample(client: ModbusClient, profile: ChargerProfile, skip: set[s
             if ERROR_MEASUREMENT not in errors:
                 errors.append(ERROR_MEASUREMENT)
             continue
-        if isinstance(value, float):
-            values[name] = value
+        if isinstance(value, float) and math.isfinite(value):
+            values[name] = value  # a float register reads NaN while it has no figure
     return Sample(status=status, raw_state=raw, values=values, errors=tuple(errors))
 
 
