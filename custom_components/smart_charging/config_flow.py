@@ -34,6 +34,7 @@ from .const import (
     CONF_PROTOCOL,
     CONF_SITE_ENTRY_ID,
     CONF_VENDOR,
+    DEFAULT_NAME,
     DOMAIN,
     PROTOCOL_MODBUS,
     PROTOCOL_OCPP,
@@ -109,7 +110,7 @@ class SmartChargingConfigFlow(ConfigFlow, domain=DOMAIN):
                 data = clean_site(user_input)
                 await self.async_set_unique_id(meter_id(data))
                 self._abort_if_unique_id_configured()
-                name = data.pop(CONF_NAME)
+                name = data.pop(CONF_NAME, None) or DEFAULT_NAME
                 return self.async_create_entry(title=name, data=data)
         schema = site_schema(with_name=True)
         if user_input is not None:

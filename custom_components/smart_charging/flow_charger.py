@@ -44,6 +44,7 @@ from .const import (
 )
 from .drivers.ocpp import ProfilePurpose, RateUnit
 from .engine.model import Phase
+from .flow_options import non_finite_errors
 from .flow_tuning import derating_fields
 
 
@@ -140,7 +141,8 @@ def _full_charger_schema() -> vol.Schema:
 
 def validate_charger(user_input: Mapping[str, Any]) -> dict[str, str]:
     """Check a charger's settings; return errors keyed by field."""
-    errors: dict[str, str] = {}
+    if errors := non_finite_errors(user_input):
+        return errors
     minimum = float(user_input[CONF_MIN_CURRENT])
     maximum = float(user_input[CONF_MAX_CURRENT])
     if minimum > maximum:

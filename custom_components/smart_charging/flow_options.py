@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 import voluptuous as vol
+
+
+def non_finite_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Fields holding NaN or infinity (a number selector only checks min and max)."""
+    return {
+        key: "not_a_number"
+        for key, value in user_input.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    }
 
 
 class GroupedOptionsFlow(OptionsFlow):
@@ -27,6 +37,8 @@ class GroupedOptionsFlow(OptionsFlow):
         A field left empty is removed from the options. ``values`` are the form's
         suggested values (default: the stored options).
         """
+        if user_input is not None:
+            errors = non_finite_errors(user_input) or errors
         if user_input is not None and not errors:
             keys = {str(marker) for marker in schema.schema}
             options = {k: v for k, v in self.config_entry.options.items() if k not in keys}

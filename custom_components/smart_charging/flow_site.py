@@ -60,6 +60,7 @@ from .const import (
 from .drivers.ocpp import create_ssl_context
 from .engine.model import BatterySignConvention, SignConvention
 from .engine.units import is_current_unit, is_power_unit
+from .flow_options import non_finite_errors
 
 _POWER_SENSOR = EntitySelector(
     EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
@@ -173,7 +174,7 @@ def _port_free(host: str, port: int) -> bool:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host or "0.0.0.0", port))  # noqa: S104 - the server's default too
-        except OSError:
+        except (OSError, ValueError, TypeError):  # taken, or no valid address at all
             return False
     return True
 
@@ -182,7 +183,8 @@ async def validate_ocpp(
     hass: HomeAssistant, user_input: dict[str, Any], running_port: int | None
 ) -> dict[str, str]:
     """Check the site's options; return errors keyed by field."""
-    errors: dict[str, str] = {}
+    if errors := non_finite_errors(user_input):
+        return errors
     if not user_input.get(CONF_OCPP_ENABLED):
         return errors
     password = user_input.get(CONF_OCPP_PASSWORD)
@@ -222,7 +224,8 @@ def _check_entity(hass: HomeAssistant, entity_id: str, unit_ok: Any, unit_error:
 
 def validate_site(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str, str]:
     """Check a site form; return errors keyed by the field they belong to."""
-    errors: dict[str, str] = {}
+    if errors := non_finite_errors(user_input):
+        return errors
     phases = int(user_input[CONF_PHASES])
     wanted_currents = GRID_CURRENT_KEYS[:phases]
     given_currents = [key for key in GRID_CURRENT_KEYS if user_input.get(key)]

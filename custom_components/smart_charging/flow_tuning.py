@@ -56,6 +56,8 @@ from .const import (
     MIN_INPUT_AGE,
 )
 from .engine.model import SECTION_14A_MIN_W
+from .engine.units import is_power_unit
+from .flow_options import non_finite_errors
 
 
 def _number(minimum: float, maximum: float, unit: str | None, step: float = 1) -> NumberSelector:
@@ -179,7 +181,8 @@ def validate_circuit(
     editing: str | None,
 ) -> dict[str, str]:
     """Check a circuit form; return errors keyed by field."""
-    errors: dict[str, str] = {}
+    if errors := non_finite_errors(user_input):
+        return errors
     name = str(user_input[CONF_CIRCUIT_NAME])
     new_id = slugify(name)
     if not any(character.isalnum() for character in name):
@@ -234,8 +237,16 @@ def clean_derating(user_input: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def validate_grid_signal(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """A §14a failsafe may not dim below 4.2 kW."""
+def validate_grid_signal(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """The signal entity must exist and report power; a §14a failsafe may not dim below 4.2 kW."""
+    entity_id = user_input.get(CONF_GRID_LIMIT_ENTITY)
+    if entity_id:
+        state = hass.states.get(entity_id)
+        if state is None:
+            return {CONF_GRID_LIMIT_ENTITY: "entity_not_found"}
+        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        if unit is not None and not is_power_unit(unit):
+            return {CONF_GRID_LIMIT_ENTITY: "unit_not_power"}
     if user_input.get(CONF_GRID_LIMIT_14A) and (
         float(user_input[CONF_GRID_LIMIT_FAILSAFE]) < SECTION_14A_MIN_W
     ):

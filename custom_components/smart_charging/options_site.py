@@ -88,7 +88,7 @@ class SiteOptionsFlow(GroupedOptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The grid operator's limit from an entity, its failsafe, and §14a."""
-        errors = validate_grid_signal(user_input) if user_input is not None else {}
+        errors = validate_grid_signal(self.hass, user_input) if user_input is not None else {}
         return await self._async_section(
             "grid_signal",
             grid_signal_schema(),

@@ -7,7 +7,7 @@ from dataclasses import replace
 import math
 from typing import Any
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 
 from .const import (
@@ -40,6 +40,7 @@ from .engine.model import (
     SiteConfig,
 )
 from .engine.settings import AllocatorSettings
+from .engine.units import is_power_unit, power_to_w
 from .flow_tuning import circuits_of
 
 
@@ -121,12 +122,21 @@ def circuit_states(hass: HomeAssistant, options: Mapping[str, Any]) -> tuple[Cir
 
 
 def entity_grid_limit(hass: HomeAssistant, options: Mapping[str, Any]) -> ExternalLimit | None:
-    """The grid operator's limit from its entity; without a reading, the failsafe value."""
+    """The grid operator's limit from its entity; without a reading, the failsafe value.
+
+    The entity's unit is W, kW or MW (none: W).
+    """
     entity_id = options.get(CONF_GRID_LIMIT_ENTITY)
     if not entity_id:
         return None
     failsafe = float(options.get(CONF_GRID_LIMIT_FAILSAFE, DEFAULT_GRID_LIMIT_FAILSAFE))
     value = entity_number(hass, entity_id)
+    state = hass.states.get(entity_id)
+    unit = None if state is None else state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    if value is not None and unit is not None:
+        # W, kW or MW; any other unit cannot be a power limit: the failsafe value holds.
+        ok = isinstance(unit, str) and is_power_unit(unit)
+        value = power_to_w(value, unit) if ok else None
     return ExternalLimit(
         power_w=failsafe if value is None or value < 0 else value,
         is_14a=bool(options.get(CONF_GRID_LIMIT_14A, False)),

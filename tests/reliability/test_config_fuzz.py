@@ -8,9 +8,9 @@ negative, huge, infinite, empty, a malformed entity id, an entity that does not 
 has the wrong unit. The form must answer with a field-level error or a schema error
 (``InvalidData``), or store values that are all sane; it must never raise anything else.
 
-NaN is left out of the drawn numbers: every ``NumberSelector`` lets it through, so it
-would fail these properties everywhere. That known bug has its own (strict xfail) tests at
-the end, one per form, so that the fix shows.
+NaN is left out of the drawn numbers: every ``NumberSelector`` lets it through, and the
+forms refuse it themselves (``not_a_number``); that has its own tests at the end, one per
+form.
 
 Every action is called with junk parameters: it must raise a translated
 ``ServiceValidationError`` (its key in translations/en.json "exceptions") or
@@ -863,13 +863,7 @@ async def test_actions_refuse_bad_parameters_and_change_nothing(
 
 # ---- NaN: the known bug of every number field --------------------------------------
 
-NAN_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="NumberSelector lets NaN through and no flow checks for it (see the report)",
-)
 
-
-@NAN_BUG
 @pytest.mark.usefixtures("inputs")
 @pytest.mark.parametrize("field", ["main_fuse", "voltage", "max_import_power"])
 async def test_site_setup_refuses_nan(hass: HomeAssistant, field: str) -> None:
@@ -885,7 +879,6 @@ async def test_site_setup_refuses_nan(hass: HomeAssistant, field: str) -> None:
     assert outcome.kind in ("form", "schema")
 
 
-@NAN_BUG
 @pytest.mark.parametrize(
     ("group", "field"),
     [
@@ -911,7 +904,6 @@ async def test_site_options_refuse_nan(
     assert outcome.kind in ("form", "schema")
 
 
-@NAN_BUG
 @pytest.mark.parametrize("field", ["min_current", "max_current", "safe_current"])
 async def test_charger_options_refuse_nan(
     hass: HomeAssistant, charger: MockConfigEntry, field: str
@@ -929,7 +921,6 @@ async def test_charger_options_refuse_nan(
     assert outcome.kind in ("form", "schema")
 
 
-@pytest.mark.xfail(strict=True, reason="the grid signal entity is not checked (see the report)")
 async def test_grid_signal_refuses_an_entity_that_does_not_exist(
     hass: HomeAssistant, site: MockConfigEntry
 ) -> None:
@@ -946,7 +937,6 @@ async def test_grid_signal_refuses_an_entity_that_does_not_exist(
     assert outcome.detail == {"grid_limit_entity": "entity_not_found"}
 
 
-@pytest.mark.xfail(strict=True, reason="TypeError from the port check (see the report)")
 async def test_ocpp_host_with_a_nul_character_is_refused(
     hass: HomeAssistant, site: MockConfigEntry
 ) -> None:
@@ -982,7 +972,6 @@ async def test_modbus_hosts_no_resolver_takes_are_unreachable(
     await _clean_up(hass, {site.entry_id})
 
 
-@pytest.mark.xfail(strict=True, reason="KeyError: an empty name is dropped (see the report)")
 @pytest.mark.usefixtures("inputs")
 async def test_site_setup_with_an_empty_name(hass: HomeAssistant) -> None:
     """An emptied name field: clean_site drops it, then the flow pops it (KeyError)."""

@@ -300,7 +300,7 @@ def _number(reading: Any, units_to_base: Mapping[str, float] | None) -> float | 
 
 
 def _entity_number(reading: Any) -> float | None:
-    """A finite number from a state whatever its unit (how the grid limit is read)."""
+    """A finite number from a state, whatever its unit."""
     if reading is REMOVED:
         return None
     try:
@@ -308,6 +308,16 @@ def _entity_number(reading: Any) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def _limit_w(reading: Any) -> float | None:
+    """The grid limit in W: W, kW or MW (no unit: W); another unit reads as no limit."""
+    value = _entity_number(reading)
+    if value is None or reading[1] is None:
+        return value
+    factors = {"W": 1.0, "kW": 1e3, "MW": 1e6}
+    unit = reading[1]
+    return value * factors[unit] if isinstance(unit, str) and unit in factors else None
 
 
 def _finite(value: float | None) -> bool:
@@ -381,7 +391,7 @@ def _check_cycle(hass: HomeAssistant, coordinator: SiteCoordinator, inputs: dict
     assert grid_w is not None
     ev_w = sum(EV_CURRENTS) * VOLTS
     assert power <= max(0.0, MAX_IMPORT_W - (grid_w - ev_w)) + 1e-3
-    limit = _entity_number(inputs[LIMIT])
+    limit = _limit_w(inputs[LIMIT])
     limit = LIMIT_FAILSAFE_W if limit is None or limit < 0 else limit
     assert power <= limit + 1e-3
 
@@ -595,7 +605,6 @@ async def test_a_price_with_a_junk_unit_is_no_price(
     assert hass.states.get(HEALTH).attributes["price"] == ("bad_unit" if junk_unit else "ok")
 
 
-@pytest.mark.xfail(strict=True, reason="the grid-limit entity's unit is ignored (see the report)")
 async def test_a_grid_limit_entity_in_kw(hass: HomeAssistant, site: SiteCoordinator) -> None:
     """A control box reporting 11 kW is a limit of 11000 W, not 11 W."""
     _write(hass, LIMIT, ("11", "kW", {}))
