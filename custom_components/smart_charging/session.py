@@ -52,6 +52,7 @@ MAX_GAP_S: Final = 600.0  # longer without a cycle: Home Assistant was not watch
 BIN_S: Final = 900.0  # bins of the comparison session, aligned to the quarter hour
 MAX_BINS: Final = 7 * 24 * 4  # a week; the comparison needs far fewer
 CATCH_UP_FACTOR: Final = 1.5  # a counter rising faster than this * P_full is catching up
+IDLE_W: Final = 50.0  # below this a charger is not charging: a still counter is no news
 _WS_PER_KWH: Final = 3_600_000.0
 
 
@@ -106,6 +107,34 @@ class Bin:
         return self.price_seconds / self.priced_seconds if self.priced_seconds else None
 
 
+@dataclass(slots=True)
+class Span:
+    """The intervals since a charger's counter last moved (its energy is spread over them).
+
+    A charger's counter may step every 10 s while the cycles run every second: the energy
+    of one step was drawn over the whole span, at the span's surplus and prices.
+    """
+
+    seconds: float = 0.0
+    surplus_ws: float = 0.0
+    priced_seconds: float = 0.0
+    price_seconds: float = 0.0
+    top_power_w: float = 0.0
+    gap: bool = False
+
+    def add(self, held: Sample, seconds: float, *, gap: bool) -> None:
+        """Take in one interval in which ``held`` held."""
+        self.seconds += seconds
+        self.gap = self.gap or gap
+        if gap:
+            return
+        self.surplus_ws += max(0.0, held.surplus_w) * seconds
+        self.top_power_w = max(self.top_power_w, held.power_w or 0.0)
+        if held.price is not None:
+            self.priced_seconds += seconds
+            self.price_seconds += held.price * seconds
+
+
 def _delta(before: float | None, after: float | None, *, restarts: bool) -> float | None:
     if before is None or after is None:
         return None
@@ -130,6 +159,7 @@ class SessionAccount:
     bins: list[Bin] = field(default_factory=list)
     last: Sample | None = None
     revision: int = 0  # bumped whenever something worth saving changed
+    span: Span = field(default_factory=Span)  # since the counter last moved
 
     @property
     def active(self) -> bool:
@@ -170,6 +200,7 @@ class SessionAccount:
         self.full_power_w = sample.full_power_w
         self.energy_kwh = self.pv_energy_kwh = self.cost = self.unpriced_kwh = 0.0
         self.bins = []
+        self.span = Span()
         self.revision += 1
 
     def _count(self, held: Sample, now: Sample) -> None:
@@ -177,31 +208,36 @@ class SessionAccount:
         if seconds <= 0:
             return
         self.revision += 1
-        gap = seconds > MAX_GAP_S
+        span = self.span
+        span.add(held, seconds, gap=seconds > MAX_GAP_S)
+        if seconds <= MAX_GAP_S:
+            self._record_bins(held, now.at)
         energy = _delta(held.session_kwh, now.session_kwh, restarts=True)
         if energy is None:
             energy = _delta(held.energy_kwh, now.energy_kwh, restarts=False)
-        if energy is None and not gap and held.power_w is not None:
+        if energy == 0.0 and (held.power_w or 0.0) > IDLE_W:
+            return  # a counter that steps slower than the cycles: its span grows
+        if energy is None and not span.gap and held.power_w is not None:
             energy = max(0.0, held.power_w) * seconds / _WS_PER_KWH
-        possible = CATCH_UP_FACTOR * max(self.full_power_w, held.power_w or 0.0) * seconds
-        if energy is not None and energy * _WS_PER_KWH > possible + 1.0:
-            gap = True
-        if not gap:
-            self._record_bins(held, now.at)
-        if not energy:
-            return
+        if energy:
+            self._attribute(energy, span)
+        self.span = Span()
+
+    def _attribute(self, energy: float, span: Span) -> None:
+        """Count the energy a counter gained over ``span`` (or a power figure gave)."""
+        possible = CATCH_UP_FACTOR * max(self.full_power_w, span.top_power_w) * span.seconds
         self.energy_kwh += energy
         self.lifetime_kwh += energy
-        if gap:
+        if span.gap or energy * _WS_PER_KWH > possible + 1.0:
             self.unpriced_kwh += energy
             return
-        pv = min(energy, held.surplus_w * seconds / _WS_PER_KWH)
+        pv = min(energy, span.surplus_ws / _WS_PER_KWH)
         self.pv_energy_kwh += pv
         grid = energy - pv
-        if held.price is None:
-            self.unpriced_kwh += grid
-        else:
-            self.cost += grid * held.price
+        priced = span.priced_seconds / span.seconds
+        if priced > 0:
+            self.cost += grid * priced * span.price_seconds / span.priced_seconds
+        self.unpriced_kwh += grid * (1.0 - priced)
 
     def _record_bins(self, held: Sample, end: datetime) -> None:
         start, stop = held.at.timestamp(), end.timestamp()

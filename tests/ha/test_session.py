@@ -178,6 +178,49 @@ def test_a_counter_catching_up_is_a_gap() -> None:
     assert account.unpriced_kwh == pytest.approx(5.0)
 
 
+def test_a_register_that_steps_slower_than_the_cycles() -> None:
+    """Cycles every second, a register stepping every 10 s: each step's energy was drawn
+    over the whole span since the last one, at the span's prices and surplus."""
+    power, account = 6900.0, SessionAccount()
+    account.update(sample(0, ChargerStatus.AVAILABLE))
+    register = 100.0
+    for second in range(1, 122):
+        if second % 10 == 1 and second > 1:
+            register += power * 10 / 3_600_000
+        price = 0.20 if second <= 61 else 0.40
+        surplus = 2300.0 if second <= 61 else 0.0
+        account.update(
+            sample(
+                second / 60,
+                power_w=power,
+                energy_kwh=register,
+                price=price,
+                surplus_w=surplus,
+            )
+        )
+    energy = 12 * power * 10 / 3_600_000  # 12 steps of 10 s
+    assert account.energy_kwh == pytest.approx(energy)
+    assert account.unpriced_kwh == 0
+    # The first minute: a third from surplus, the rest at 0.20; the second at 0.40.
+    first, second = energy / 2, energy / 2
+    assert account.pv_energy_kwh == pytest.approx(first / 3, rel=0.1)
+    expected = first * 2 / 3 * 0.20 + second * 0.40
+    assert account.session_cost == pytest.approx(expected, rel=0.05)
+
+
+def test_a_still_register_while_idle_starts_no_span() -> None:
+    """A register that does not move while the car draws nothing carries no old surplus."""
+    account = run(
+        sample(1, energy_kwh=10.0, power_w=0.0, surplus_w=9000.0, price=0.3),
+        sample(31 / 2 + 1, energy_kwh=10.0, power_w=0.0, surplus_w=9000.0, price=0.3),
+        sample(17, energy_kwh=10.0, power_w=6000.0, surplus_w=0.0, price=0.3),
+        sample(18, energy_kwh=10.1, power_w=6000.0, price=0.3),
+    )
+    assert account.energy_kwh == pytest.approx(0.1)
+    assert account.pv_energy_kwh == 0  # the surplus of the idle minutes is not this energy
+    assert account.session_cost == pytest.approx(0.03)
+
+
 def test_saving_against_charging_at_once() -> None:
     """Waiting two hours for a cheaper price saves the difference.
 
