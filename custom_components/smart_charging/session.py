@@ -11,6 +11,10 @@ value); (2) the charger's energy register (a drop counts as 0); (3) P_k * Δt. A
 longer than ``MAX_GAP`` (Home Assistant was down), or a counter jump faster than the charger
 could charge (catch-up after a lost connection), is a *gap*: its counter energy is counted
 but is neither priced nor surplus; power is not integrated over a gap.
+A counter that steps more slowly than the cycles run (meter values every 10 s, cycles every
+second) stays still for some intervals while the car draws: those intervals form a span,
+and the counter's next step is spread over the whole span (its surplus, its prices, its
+length for the catch-up test). While the car draws nothing a still counter ends the span.
 
 **Session.** Starts when the charger first reports a plugged-in status (or a new OCPP
 transaction id) and ends when it reports ``available``. Offline, faulted or unavailable
