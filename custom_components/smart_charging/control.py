@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from .charger import ChargerHandle
 from .const import DOMAIN, LOGGER
-from .drivers.base import DriverError
+from .drivers.base import ChargerUnavailableError, DriverError
 from .engine.allocation import AllocationMemory, AllocationResult
 from .engine.model import ChargerState
 
@@ -73,6 +73,10 @@ class CommandDispatcher:
                 handle, current_a, phases = latest
                 try:
                     await handle.driver.async_apply(current_a, phases)
+                except ChargerUnavailableError as err:
+                    # Not (yet) connected, e.g. admitted but not booted again: its status
+                    # says so; the newest limit is sent once it is back.
+                    LOGGER.debug("Charger %s cannot take its limit now: %s", charger_id, err)
                 except DriverError as err:
                     if charger_id not in self.failing:
                         LOGGER.warning("Charger %s did not take its limit: %s", charger_id, err)

@@ -34,6 +34,7 @@ from custom_components.smart_charging.drivers.base import (
     ChargerReading,
     ChargerStatus,
     ChargerTimeoutError,
+    ChargerUnavailableError,
     ServerStartError,
 )
 from custom_components.smart_charging.drivers.ocpp import Admission
@@ -314,6 +315,30 @@ async def test_driver_errors_are_logged_once(
     await coordinator.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
     assert "takes its limits again" in caplog.text
+    assert coordinator.dispatcher.failing == set()
+
+
+async def test_a_charger_not_connected_yet_is_no_warning(
+    hass: HomeAssistant,
+    loaded_charger: MockConfigEntry,
+    clients: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Admitted but not booted again: the limit waits for it, without a warning."""
+    site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
+    assert site is not None
+    client = await clients.connect(server_port(site), CP)
+    await client.cp.boot()
+    driver = loaded_charger.runtime_data.handle.driver
+    await wait_until(driver, is_ready)
+    coordinator = site.runtime_data.coordinator
+    with patch.object(
+        type(driver), "async_apply", side_effect=ChargerUnavailableError("not connected")
+    ) as apply:
+        await coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert apply.call_count == 1
+    assert not [r for r in caplog.records if r.levelname == "WARNING" and "limit" in r.message]
     assert coordinator.dispatcher.failing == set()
 
 
