@@ -56,6 +56,7 @@ MAX_GAP_S: Final = 600.0  # longer without a cycle: Home Assistant was not watch
 BIN_S: Final = 900.0  # bins of the comparison session, aligned to the quarter hour
 MAX_BINS: Final = 7 * 24 * 4  # a week; the comparison needs far fewer
 CATCH_UP_FACTOR: Final = 1.5  # a counter rising faster than this * P_full is catching up
+COUNTER_NOISE_KWH: Final = 0.001  # a counter that drops by less is rounding, not a reset
 IDLE_W: Final = 50.0  # below this a charger is not charging: a still counter is no news
 _WS_PER_KWH: Final = 3_600_000.0
 
@@ -144,6 +145,8 @@ def _delta(before: float | None, after: float | None, *, restarts: bool) -> floa
         return None
     if after >= before:
         return after - before
+    if before - after <= COUNTER_NOISE_KWH:
+        return 0.0  # rounding (e.g. meter stop minus meter start): not a restart
     return after if restarts else 0.0
 
 

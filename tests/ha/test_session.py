@@ -75,6 +75,7 @@ def every_minute(
         ({"energy_kwh": 100.0, "power_w": 6000.0}, {"energy_kwh": 100.2}, 0.2),
         ({"power_w": 6000.0}, {}, 0.1),  # 6 kW for a minute
         ({"session_kwh": 3.0}, {"session_kwh": 0.25}, 0.25),  # counts from 0 again
+        ({"session_kwh": 0.5740000000000001}, {"session_kwh": 0.574}, 0.0),  # rounding
         ({"energy_kwh": 100.0}, {"energy_kwh": 5.0}, 0.0),  # a new register: nothing known
         ({}, {}, 0.0),
     ],
