@@ -102,11 +102,13 @@ GARAGE_A: Final = 32.0
 STEP_S: Final = 10  # the chargers' meter interval and the meters' update period
 ACCOUNT_S: Final = 60  # a charger stays free this long between two cars
 EPS: Final = 1e-6
+METER_A: Final = 0.01  # chargers report current to 0.01 A (meters to 1 mA); the engine sees those
 SPINS: Final = 3  # extra turns of the event loop per settle (see ``Soak.settle``)
-# Growth allowed from the end of the warm-up to the end of the run. The first use of a
-# message type or code path after the warm-up costs a few hundred objects once (about
-# 600 in both runs); a leak of one object per control cycle exceeds the allowance within
-# 1,000 cycles (the short run has 1,439 after its warm-up, the day about 15,800).
+# Growth allowed from the end of the warm-up to the end of the run. Measured: the short
+# run -50 objects and +269 blocks, the day +146 objects, +784 blocks and +46 KiB traced;
+# tasks stay at 61. A leak of one object per control cycle exceeds the object allowance
+# in either run (about 1,080 cycles follow the short warm-up, 12,700 the day's); one
+# block per cycle exceeds the block allowance in the day.
 TASK_TOLERANCE: Final = 0
 OBJECT_TOLERANCE: Final = 1_000
 BLOCK_TOLERANCE: Final = 5_000  # pymalloc blocks: every object, strings and numbers too
@@ -435,18 +437,20 @@ class Soak:
     def check_physical(
         self, *, steady: bool, before: tuple[float, float, float] | None = None
     ) -> None:
-        """The current the fuse really carries; after a settled cycle within fuse - margin.
+        """The current the fuse really carries.
 
-        Right after the reports (``steady`` False) the cars still follow limits decided
-        before the house load of this step was metered: an overload there is the house's
-        step, counted and reported; the cars drawing more than before the reports although
-        the house did not step up is not.
+        After the cycle that saw this step's readings (``steady``) the cars take no more
+        than the room the house leaves below fuse - margin. Right after the reports they
+        still follow limits decided before this step's house load was metered: an
+        overload there is the house's step, counted. Cars drawing more than before the
+        reports while the house did not step up are counted apart (``transient_raised``);
+        how far that goes is asserted in ``soak``.
         """
         draw = self.fleet.draw()
         non_ev = self.non_ev
         worst = max(non_ev[p] + draw[p] for p in range(3)) / FUSE_A
         tally = self.tally
-        over = [draw[p] > max(0.0, FUSE_A - MARGIN_A - non_ev[p]) + EPS for p in range(3)]
+        over = [draw[p] > max(0.0, FUSE_A - MARGIN_A - non_ev[p]) + METER_A for p in range(3)]
         if steady:
             tally.max_steady_utilisation = max(tally.max_steady_utilisation, worst)
             tally.house_over_margin += any(n > FUSE_A - MARGIN_A for n in non_ev)
