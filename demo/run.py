@@ -45,6 +45,7 @@ from .provision import (
     remove_onboarding_extras,
     wait_loaded,
 )
+from .requirements import unmet
 from .site_runner import TOKEN_ENV
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -167,6 +168,11 @@ async def start(
     for stale in chargers.glob("*.json"):
         stale.unlink()
     link_tree(layout.config)
+    if missing := unmet(layout.config):
+        raise HassError(
+            "Home Assistant would start without packages the demo's configuration needs"
+            " (run scripts/setup, which installs requirements_demo.txt):\n  " + "\n  ".join(missing)
+        )
     quiet = layout.check
     # The Modbus charger first: a saved entry makes Home Assistant connect to it at start.
     await children.start(
