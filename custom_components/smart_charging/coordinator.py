@@ -54,7 +54,7 @@ from .engine.model import (
     SiteConfig,
     SiteSnapshot,
 )
-from .engine.plan_model import Plan
+from .engine.plan_model import Plan, PriceSlot
 from .engine.settings import AllocatorSettings
 from .engine.surplus import (
     headroom_a,
@@ -384,7 +384,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             self.allocator_settings(),
             self._non_ev_w(site_snapshot),
             PlanInputs(
-                prices=self.prices.prices(now),
+                prices=(price_slots := self.prices.prices(now)),
                 forecast=self.prices.pv_forecast(),
                 house_load_kw=self.prices.house_load_kw,
             ),
@@ -408,7 +408,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             {cid: h for cid, h in self.chargers.items() if h.online}, result
         )
         surplus = None if snapshot.grid_power_w is None else pv_surplus_w(snapshot)
-        self._account_sessions(now, snapshot, surplus)
+        self._account_sessions(now, snapshot, surplus, price_slots)
         return SiteData(
             snapshot=snapshot,
             headroom_a=headroom_a(snapshot, self.site),
@@ -420,10 +420,17 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         )
 
     def _account_sessions(
-        self, now: datetime, snapshot: SiteSnapshot, surplus_w: float | None
+        self,
+        now: datetime,
+        snapshot: SiteSnapshot,
+        surplus_w: float | None,
+        price_slots: tuple[PriceSlot, ...],
     ) -> None:
         """Count each charger's session: energy, surplus share, cost (see session.py)."""
+        series_price, export_price = self.prices.session_prices(price_slots, now)
         price = read_price(self.hass, self.inputs, self.hass.config.currency)
+        if price is None:
+            price = series_price
         site_surplus = max(0.0, surplus_w or 0.0)
         for handle in self.chargers.values():
             reading, config = handle.driver.reading, handle.config
@@ -438,6 +445,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                     surplus_w=surplus_share_w(surplus_w, _power_w(handle), snapshot.ev_power_w),
                     site_surplus_w=site_surplus,
                     price=price,
+                    export_price=export_price,
                     full_power_w=amps_to_watts(
                         config.max_current_a, config.phases, self.site.voltage_v
                     ),

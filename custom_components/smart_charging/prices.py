@@ -15,7 +15,9 @@ of day of a power sensor over the recorder's last 7 days.
 What cannot be read becomes a problem for a repair issue (``problems``); the planner then
 has no prices and charges for readiness. A price entity whose format was never chosen
 explicitly (the default "entity" source) and that carries no series at all is not a
-problem: it is a plain price sensor, used for session costs only.
+problem: it is a plain price sensor, used for session costs only. Session costs take the
+current slot's prices too (``session_prices``): the import price of a source other than the
+site's price sensor, and the feed-in price.
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ HOUSE_LOAD_REFRESH: Final = timedelta(hours=6)
 HOUSE_LOAD_DAYS: Final = 7
 HORIZON: Final = timedelta(days=2)
 SOLCAST_ATTRIBUTE: Final = "detailedForecast"
+# Sources whose series prices session costs (the entity source's sensor prices them itself).
+SERIES_PRICE_SESSIONS: Final = frozenset(
+    {PriceChoice.NORDPOOL, PriceChoice.TIBBER, PriceChoice.FIXED, PriceChoice.TIME_OF_USE}
+)
 
 
 class PriceFeed:
@@ -273,6 +279,28 @@ class PriceFeed:
             )
         self.problems = problems
         return tuple(slot for slot in slots if slot.end > now)
+
+    @property
+    def prices_sessions(self) -> bool:
+        """Whether the series gives session costs their import price (see ``session_prices``)."""
+        return self.choice in SERIES_PRICE_SESSIONS
+
+    def session_prices(
+        self, slots: Iterable[PriceSlot], now: datetime
+    ) -> tuple[float | None, float | None]:
+        """The import and the feed-in price now, for session costs (currency per kWh).
+
+        The import price comes from the series only for the sources that are not the site's
+        price sensor (actions, a fixed price, time of use): the sensor's own reading, its
+        unit and currency checked, is the price for the entity source. The feed-in price is
+        the current slot's, else the fixed feed-in price; None where none is known.
+        """
+        slot = next((s for s in slots if s.start <= now < s.end), None)
+        import_price = slot.import_price if slot and self.prices_sessions else None
+        export = slot.export_price if slot else None
+        if export is None and (fixed := self._options.get(CONF_EXPORT_PRICE)) is not None:
+            export = float(fixed)
+        return import_price, export
 
     def _import_slots(self, now: datetime, tz: Any) -> tuple[PriceSlot, ...]:
         start = now - timedelta(hours=1)

@@ -141,8 +141,19 @@ def _session_attribute(
     return attributes
 
 
+def _cost_attributes(view: ChargerView) -> Mapping[str, Any]:
+    """Energy without a price, and the feed-in the surplus part did not earn."""
+    session = view.handle.session
+    return {
+        "unpriced_energy": _round(session.unpriced_kwh, 4),
+        "solar_cost": _round(session.pv_cost, 4),
+    }
+
+
 def _has_price(_handle: ChargerHandle, coordinator: SiteCoordinator) -> bool:
-    return any(spec.role is InputRole.PRICE for spec in coordinator.inputs)
+    """A price sensor, or a price source that gives a price for every hour."""
+    sensor = any(spec.role is InputRole.PRICE for spec in coordinator.inputs)
+    return sensor or coordinator.prices.prices_sessions
 
 
 def _has_grid_power(_handle: ChargerHandle, coordinator: SiteCoordinator) -> bool:
@@ -232,7 +243,7 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
         value_fn=lambda view: _round(view.handle.session.session_cost, 4),
-        attrs_fn=_session_attribute("unpriced_energy", lambda session: session.unpriced_kwh),
+        attrs_fn=_cost_attributes,
         last_reset_fn=_session_start,
         has_fn=_has_price,
         needs_connection=False,

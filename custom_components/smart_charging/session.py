@@ -27,17 +27,18 @@ every EV's draw, home battery included, clipped at 0), or all of S_k while no EV
 PV share = Σ pv_k / Σ e_k. Without a surplus figure (no grid meter reading) energy counts
 as grid energy.
 
-**Cost.** The grid part at the import price: Σ (e_k - pv_k) * p_k, in Home Assistant's
-currency. Surplus energy costs nothing (lost feed-in revenue is not counted). A price the
-sensor stops giving is held (prices are steps) within a session. Grid energy without any
-price is *unpriced*; the cost is unknown while a session has unpriced energy.
+**Cost.** The grid part at the import price plus the surplus part at the feed-in price
+f_k (what that energy would have earned fed in; 0 without a feed-in price):
+Σ (e_k - pv_k) * p_k + Σ pv_k * f_k, in Home Assistant's currency. A price the source stops
+giving is held (prices are steps) within a session. Grid energy without any import price
+is *unpriced*; the cost is unknown while a session has unpriced energy.
 
 **Saving against charging immediately at full power.** The comparison session starts at
 plug-in and draws P_full (maximum current * phases * nominal voltage, at plug-in) until it
 has the session's energy E. It is evaluated on the session's 15-minute wall-clock bins as
 observed: in bin b (observed for t_b, mean price p_b, mean site surplus S_b) it takes
-e_b = min(P_full * t_b, what is left), of which min(e_b, S_b * t_b) is surplus and the rest
-costs p_b. Energy still left after the last bin costs the last bin's price. saving =
+e_b = min(P_full * t_b, what is left), of which min(e_b, S_b * t_b) is surplus (at the
+bin's mean feed-in price f_b) and the rest costs p_b. Energy still left after the last bin costs the last bin's price. saving =
 immediate cost - cost; unknown when either side has unpriced grid energy. Approximations:
 15-minute means; a car or fuse that allows less than P_full is not modelled; with several
 chargers the comparison gives this car all of the surplus (the saving is understated).
@@ -82,7 +83,8 @@ class Sample:
     transaction_id: int | None = None
     surplus_w: float = 0.0  # available to this charger (A_k)
     site_surplus_w: float = 0.0  # the whole site's, clipped at 0 (for the comparison)
-    price: float | None = None  # currency per kWh
+    price: float | None = None  # import, currency per kWh
+    export_price: float | None = None  # feed-in, currency per kWh (None: surplus is free)
     full_power_w: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -105,11 +107,17 @@ class Bin:
     priced_seconds: float = 0.0
     price_seconds: float = 0.0  # Σ price * s
     surplus_ws: float = 0.0  # Σ site surplus * s
+    export_price_seconds: float = 0.0  # Σ feed-in price * s (unknown counts as 0)
 
     @property
     def price(self) -> float | None:
         """Return the bin's mean price, None when no price was known in it."""
         return self.price_seconds / self.priced_seconds if self.priced_seconds else None
+
+    @property
+    def export_price(self) -> float:
+        """Return the bin's mean feed-in price (0 where none was known)."""
+        return self.export_price_seconds / self.seconds if self.seconds else 0.0
 
 
 @dataclass(slots=True)
@@ -124,6 +132,7 @@ class Span:
     surplus_ws: float = 0.0
     priced_seconds: float = 0.0
     price_seconds: float = 0.0
+    export_price_seconds: float = 0.0
     top_power_w: float = 0.0
     gap: bool = False
 
@@ -138,6 +147,8 @@ class Span:
         if held.price is not None:
             self.priced_seconds += seconds
             self.price_seconds += held.price * seconds
+        if held.export_price is not None:
+            self.export_price_seconds += held.export_price * seconds
 
 
 def _delta(before: float | None, after: float | None, *, restarts: bool) -> float | None:
@@ -160,7 +171,8 @@ class SessionAccount:
     full_power_w: float = 0.0
     energy_kwh: float = 0.0
     pv_energy_kwh: float = 0.0
-    cost: float = 0.0
+    cost: float = 0.0  # the grid part's and the surplus part's together
+    pv_cost: float = 0.0  # the surplus part's: the feed-in it did not earn
     unpriced_kwh: float = 0.0
     lifetime_kwh: float = 0.0
     bins: list[Bin] = field(default_factory=list)
@@ -176,8 +188,11 @@ class SessionAccount:
     def update(self, sample: Sample) -> None:
         """Account for the interval since the last sample, then follow the status."""
         last = self.last
-        if sample.price is None and last is not None and self.active:
-            sample = replace(sample, price=last.price)  # a price holds until the next one
+        if last is not None and self.active:  # a price holds until the next one
+            if sample.price is None:
+                sample = replace(sample, price=last.price)
+            if sample.export_price is None:
+                sample = replace(sample, export_price=last.export_price)
         if sample.energy_kwh is None and sample.session_kwh is None and last is not None:
             # No counter at all (offline, or just restarted): the last ones hold, so the
             # energy that arrives meanwhile is counted once a counter is back.
@@ -205,7 +220,8 @@ class SessionAccount:
         self.started, self.ended = sample.at, None
         self.transaction_id = sample.transaction_id
         self.full_power_w = sample.full_power_w
-        self.energy_kwh = self.pv_energy_kwh = self.cost = self.unpriced_kwh = 0.0
+        self.energy_kwh = self.pv_energy_kwh = self.cost = self.pv_cost = 0.0
+        self.unpriced_kwh = 0.0
         self.bins = []
         self.span = Span()
         self.revision += 1
@@ -240,6 +256,9 @@ class SessionAccount:
             return
         pv = min(energy, span.surplus_ws / _WS_PER_KWH)
         self.pv_energy_kwh += pv
+        pv_cost = pv * span.export_price_seconds / span.seconds
+        self.pv_cost += pv_cost
+        self.cost += pv_cost
         grid = energy - pv
         priced = span.priced_seconds / span.seconds
         if priced > 0:
@@ -262,6 +281,8 @@ class SessionAccount:
                 current.priced_seconds += seconds
                 current.price_seconds += held.price * seconds
             current.surplus_ws += held.site_surplus_w * seconds
+            if held.export_price is not None:
+                current.export_price_seconds += held.export_price * seconds
             start = edge
 
     @property
@@ -290,7 +311,9 @@ class SessionAccount:
             if left <= 0:
                 break
             take = min(left, self.full_power_w * current.seconds / _WS_PER_KWH)
-            grid = take - min(take, current.surplus_ws / _WS_PER_KWH)
+            solar = min(take, current.surplus_ws / _WS_PER_KWH)
+            cost += solar * current.export_price
+            grid = take - solar
             price = current.price
             if grid > 0:
                 if price is None:
@@ -319,10 +342,18 @@ class SessionAccount:
             "energy_kwh": self.energy_kwh,
             "pv_energy_kwh": self.pv_energy_kwh,
             "cost": self.cost,
+            "pv_cost": self.pv_cost,
             "unpriced_kwh": self.unpriced_kwh,
             "lifetime_kwh": self.lifetime_kwh,
             "bins": [
-                [b.index, b.seconds, b.priced_seconds, b.price_seconds, b.surplus_ws]
+                [
+                    b.index,
+                    b.seconds,
+                    b.priced_seconds,
+                    b.price_seconds,
+                    b.surplus_ws,
+                    b.export_price_seconds,
+                ]
                 for b in self.bins
             ],
             "last": None if self.last is None else self.last.as_dict(),
@@ -345,6 +376,7 @@ class SessionAccount:
             energy_kwh=float(data["energy_kwh"]),
             pv_energy_kwh=float(data["pv_energy_kwh"]),
             cost=float(data["cost"]),
+            pv_cost=float(data.get("pv_cost", 0.0)),  # stored before feed-in was counted
             unpriced_kwh=float(data["unpriced_kwh"]),
             lifetime_kwh=float(data["lifetime_kwh"]),
             bins=[Bin(int(b[0]), *map(float, b[1:])) for b in data.get("bins", [])],

@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smart_charging.const import CONF_PRICE
+from custom_components.smart_charging.const import CONF_EXPORT_PRICE, CONF_PRICE, CONF_PRICE_SOURCE
 from custom_components.smart_charging.engine.model import ChargerMode
 from custom_components.smart_charging.engine.plan_model import PriceSlot
 from custom_components.smart_charging.prices import PriceFeed, hourly_profile
@@ -491,3 +491,24 @@ async def test_octopus_rates_event_as_the_price_list(
     await _smart_charger(hass, site_entry, clients, options)
     assert _charging_hours(hass) == {5, 6}  # half hours 10..13
     assert not _issues(hass)
+
+
+def test_session_prices_come_from_the_series_unless_the_sensor_prices_them(
+    hass: HomeAssistant,
+) -> None:
+    """Session costs take the current slot's prices; the entity source's sensor its own."""
+    now = datetime(2025, 6, 2, 12, 30, tzinfo=UTC)
+    half = timedelta(minutes=30)
+    slots = (
+        PriceSlot(now - half, now + half, 0.20, 0.05),
+        PriceSlot(now + half, now + 3 * half, 0.40, None),
+    )
+    tou = PriceFeed(hass, {CONF_PRICE_SOURCE: "time_of_use"}, None, lambda: None)
+    assert tou.prices_sessions
+    assert tou.session_prices(slots, now) == (0.20, 0.05)
+    assert tou.session_prices(slots, now + 2 * half) == (0.40, None)
+    entity = PriceFeed(hass, {CONF_EXPORT_PRICE: 0.06}, PRICE, lambda: None)
+    assert not entity.prices_sessions
+    assert entity.session_prices(slots, now) == (None, 0.05)  # the slot's feed-in first
+    assert entity.session_prices(slots, now + 2 * half) == (None, 0.06)
+    assert entity.session_prices((), now) == (None, 0.06)

@@ -20,7 +20,12 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smart_charging.charger_settings import storage_key
-from custom_components.smart_charging.const import CONF_PRICE
+from custom_components.smart_charging.const import (
+    CONF_EXPORT_PRICE,
+    CONF_FIXED_PRICE,
+    CONF_PRICE,
+    CONF_PRICE_SOURCE,
+)
 from custom_components.smart_charging.coordinator import input_specs_from_entry
 from custom_components.smart_charging.drivers.base import ChargerReading, ChargerStatus
 from custom_components.smart_charging.drivers.ocpp import OcppCharger
@@ -133,6 +138,28 @@ def test_solar_share_and_cost() -> None:
     assert account.pv_energy_kwh == pytest.approx(4.0)
     assert account.pv_share_pct == pytest.approx(200 / 3)
     assert account.session_cost == pytest.approx(0.60)
+
+
+def test_surplus_costs_the_feed_in_it_did_not_earn() -> None:
+    """With a feed-in price the solar part is not free: 4 kWh at 0.08 add 0.32."""
+    account = run(
+        *every_minute(1, 62, power_w=6000.0, surplus_w=4000.0, price=0.30, export_price=0.08)
+    )
+    assert account.pv_cost == pytest.approx(0.32)
+    assert account.session_cost == pytest.approx(0.60 + 0.32)
+    negative = run(*every_minute(1, 62, power_w=6000.0, surplus_w=6000.0, export_price=-0.05))
+    assert negative.session_cost == pytest.approx(-0.30)  # exporting would have cost money
+
+
+def test_a_missing_feed_in_price_holds_the_last_one() -> None:
+    """Like the import price, a feed-in price that drops out holds within the session."""
+    account = run(
+        sample(1, power_w=6000.0, surplus_w=6000.0, export_price=0.10),
+        sample(2, power_w=6000.0, surplus_w=6000.0),
+        sample(3, power_w=6000.0, surplus_w=6000.0, export_price=0.20),
+        sample(4),
+    )
+    assert account.pv_cost == pytest.approx(0.1 * 0.10 * 2 + 0.1 * 0.20)
 
 
 def test_a_missing_price_holds_the_last_one() -> None:
@@ -249,6 +276,24 @@ def test_saving_counts_the_surplus_both_ways() -> None:
     assert account.pv_share_pct == pytest.approx(400 / 11)
 
 
+def test_the_comparison_values_its_surplus_at_the_feed_in_price() -> None:
+    """Charging at once from the same surplus gives up the same feed-in: no saving."""
+    account = run(
+        *every_minute(
+            0,
+            60,
+            power_w=FULL_W,
+            surplus_w=4000.0,
+            site_surplus_w=4000.0,
+            price=0.3,
+            export_price=0.1,
+        )
+    )
+    assert account.pv_cost == pytest.approx(0.4 * 59 / 60)
+    assert account.immediate_cost == pytest.approx(account.session_cost)
+    assert account.saving == pytest.approx(0.0, abs=1e-9)
+
+
 def test_saving_edge_cases() -> None:
     """More energy than full power allows costs the last price; no price: no saving."""
     faster = run(*every_minute(0, 15, power_w=2 * FULL_W, price=0.2), sample(15, price=0.2))
@@ -272,6 +317,20 @@ def test_the_account_survives_a_round_trip() -> None:
     restored = SessionAccount.from_dict(account.as_dict())
     restored.revision = account.revision
     assert restored == account
+    priced = run(*every_minute(1, 40, power_w=6000.0, surplus_w=2000.0, export_price=0.1))
+    assert SessionAccount.from_dict(priced.as_dict()).immediate_cost == priced.immediate_cost
+
+
+def test_an_account_stored_before_feed_in_prices_loads() -> None:
+    """Stored sessions from before the feed-in price (no pv_cost, 5-field bins) still load."""
+    stored = run(*every_minute(1, 40, power_w=6000.0, surplus_w=2000.0, price=0.3)).as_dict()
+    stored.pop("pv_cost")
+    stored["bins"] = [b[:5] for b in stored["bins"]]
+    stored["last"].pop("export_price")
+    restored = SessionAccount.from_dict(stored)
+    assert restored.pv_cost == 0
+    assert restored.session_cost == pytest.approx(stored["cost"])
+    assert restored.bins[0].export_price == 0
 
 
 @pytest.mark.parametrize(
@@ -421,6 +480,48 @@ async def test_a_session_in_home_assistant(
     assert float(hass.states.get(SESSION_ENERGY).state) == pytest.approx(6.0)
     await cycle(status=ChargerStatus.PREPARING)
     assert float(hass.states.get(SESSION_ENERGY).state) == 0
+
+
+async def test_a_fixed_price_and_feed_in_price_the_session(
+    hass: HomeAssistant,
+    site_inputs: None,
+    site_entry: MockConfigEntry,
+    drive: Callable[[MockConfigEntry], Cycle],
+) -> None:
+    """No price sensor: the *Prices* options' fixed price and feed-in price the session."""
+    hass.config_entries.async_update_entry(
+        site_entry,
+        options={
+            **site_entry.options,
+            CONF_PRICE_SOURCE: "fixed",
+            CONF_FIXED_PRICE: 0.25,
+            CONF_EXPORT_PRICE: 0.07,
+        },
+    )
+    entry = charger_entry(hass)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    cycle = drive(entry)
+    await cycle(status=ChargerStatus.PREPARING)
+    await _charge_for(cycle, 60)
+    await cycle(status=ChargerStatus.AVAILABLE)
+    cost = hass.states.get(SESSION_COST)
+    # 2 kWh from the grid at 0.25, 4 kWh of surplus that would have earned 0.07 each.
+    assert float(cost.state) == pytest.approx(0.50 + 0.28)
+    assert cost.attributes["solar_cost"] == pytest.approx(0.28)
+    assert hass.states.get(SAVING) is not None
+
+
+async def test_without_any_price_source_there_is_no_cost_sensor(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry
+) -> None:
+    """A site with neither a price sensor nor prices in its options shows no cost."""
+    charger_entry(hass)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(SESSION_ENERGY) is not None
+    assert hass.states.get(SESSION_COST) is None
+    assert hass.states.get(SAVING) is None
 
 
 async def test_a_session_survives_a_restart(
