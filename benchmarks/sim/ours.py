@@ -4,7 +4,8 @@ Per step, like ``SiteCoordinator``: a cycle runs when an input entity reports (t
 a charger pushes (status or meter values), the grid signal changes, or the 10 s tick is
 due (the debouncer's 0.5 s cooldown is shorter than a step, so bursts fold into one run).
 The snapshot is built as ``build_snapshot`` + ``_with_chargers`` build it: input
-readings judged for age (``DEFAULT_MAX_INPUT_AGE``), charger states through
+readings judged for age (``DEFAULT_MAX_INPUT_AGE``, or sooner once the meter's rhythm is
+known: ``inputs.ReportRhythm``), charger states through
 ``site_currents``, requests with the user's mode, target and planned power, the grid
 limit as the ``set_grid_limit`` action leaves it (an ``ExternalLimit`` without expiry, set
 and cleared by the relay blueprint). ``allocate`` runs with the settings
@@ -52,6 +53,7 @@ from custom_components.smart_charging.engine.model import (
 from custom_components.smart_charging.engine.plan_model import ChargeNeed, Plan, PriceSlot
 from custom_components.smart_charging.engine.planner import plan
 from custom_components.smart_charging.engine.settings import AllocatorSettings
+from custom_components.smart_charging.inputs import ReportRhythm
 from custom_components.smart_charging.smart import CHARGE_EFFICIENCY, SETTINGS, site_capacity_kw
 
 from .ev import Bay
@@ -124,6 +126,7 @@ class Ours:
             circuits=scenario.circuits,
         )
         self.memory = AllocationMemory()
+        self.meter_rhythm = ReportRhythm()  # the meter's rhythm, as ``read_input`` learns it
         self.last_run_s = -math.inf
         self.smart = [
             cid for cid, bay in self.bays.items() if bay.charger.mode is ChargerMode.SMART
@@ -164,11 +167,11 @@ class Ours:
 
     def _snapshot(self, now_s: float, view: View) -> SiteSnapshot:
         meter = view.meter
-        status = (
-            InputStatus.OK
-            if now_s - meter.reported_s <= self.max_input_age_s
-            else InputStatus.STALE
-        )
+        max_age_s = self.max_input_age_s
+        if math.isfinite(meter.reported_s):
+            self.meter_rhythm.observe(self.scenario.at(meter.reported_s))
+            max_age_s = self.meter_rhythm.max_age(timedelta(seconds=max_age_s)).total_seconds()
+        status = InputStatus.OK if now_s - meter.reported_s <= max_age_s else InputStatus.STALE
         values = {
             InputRole.GRID_POWER: meter.grid_w,
             InputRole.GRID_CURRENT_L1: meter.currents_a[0],

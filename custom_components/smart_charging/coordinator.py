@@ -65,7 +65,14 @@ from .engine.surplus import (
     pv_surplus_w,
 )
 from .engine.units import amps_to_watts
-from .inputs import InputSpec, plausible, plausible_state, read_input, read_price
+from .inputs import (
+    InputSpec,
+    ReportRhythm,
+    plausible,
+    plausible_state,
+    read_input,
+    read_price,
+)
 from .prices import PriceFeed
 from .repairs import IssueSet
 from .session import Sample, surplus_share_w
@@ -189,6 +196,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.max_input_age = timedelta(
             seconds=entry.options.get(CONF_MAX_INPUT_AGE, DEFAULT_MAX_INPUT_AGE)
         )
+        self.input_rhythms: dict[str, ReportRhythm] = {}
         self.grid_sign = SignConvention(
             entry.data.get(CONF_GRID_SIGN, SignConvention.IMPORT_POSITIVE)
         )
@@ -292,7 +300,14 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         """Read every input from the state machine into a snapshot (no I/O)."""
         now = dt_util.utcnow()
         readings = {
-            spec.role: read_input(self.hass, spec, now, self.max_input_age) for spec in self.inputs
+            spec.role: read_input(
+                self.hass,
+                spec,
+                now,
+                self.max_input_age,
+                self.input_rhythms.setdefault(spec.entity_id, ReportRhythm()),
+            )
+            for spec in self.inputs
         }
         grid = _value(readings, InputRole.GRID_POWER)
         battery = _value(readings, InputRole.BATTERY_POWER)

@@ -45,6 +45,15 @@ async def async_get_config_entry_diagnostics(
                 link.server.port if link is not None and link.server is not None else None
             ),
             "chargers": sorted(coordinator.chargers),
+            "input_rhythms": {
+                entity_id: {
+                    "typical_interval_s": None
+                    if (typical := rhythm.typical_interval) is None
+                    else typical.total_seconds(),
+                    "max_age_s": rhythm.max_age(coordinator.max_input_age).total_seconds(),
+                }
+                for entity_id, rhythm in sorted(coordinator.input_rhythms.items())
+            },
             "last_cycle": {
                 "success": coordinator.last_update_success,
                 "failsafe": data.failsafe,

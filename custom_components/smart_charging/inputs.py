@@ -5,6 +5,7 @@ Also the guard on what chargers report: a driver may pass NaN or absurd figures 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -46,6 +47,57 @@ class InputSpec:
     check_age: bool = True
 
 
+class ReportRhythm:
+    """How often one input reports, learned from its ``last_reported`` times.
+
+    The configured maximum input age must suit the slowest meter (some integrations poll
+    once a minute), but a meter that reports every few seconds and then falls silent is
+    broken long before that: the house load it no longer shows may already be on the fuse.
+    So an input that has shown its rhythm counts as stale after ``FACTOR`` of its usual
+    intervals (the 90th percentile of the last ``SAMPLES``), at least ``FLOOR`` and at most
+    the configured age. An input's rhythm is learned afresh after a restart; until
+    ``MIN_SAMPLES`` intervals were seen the configured age applies.
+
+    Intervals are measured between the reports the cycles see, so a report that came and
+    went between two cycles makes an interval look longer, never shorter: the learned age
+    can only err towards the configured one.
+    """
+
+    SAMPLES: Final = 20
+    MIN_SAMPLES: Final = 5
+    FACTOR: Final = 5.0
+    FLOOR: Final = timedelta(seconds=15)
+
+    __slots__ = ("_intervals", "_last")
+
+    def __init__(self) -> None:
+        """Start without any report seen."""
+        self._last: datetime | None = None
+        self._intervals: deque[float] = deque(maxlen=self.SAMPLES)
+
+    def observe(self, reported: datetime) -> None:
+        """Take in the input's ``last_reported`` as a cycle sees it."""
+        if self._last is not None and reported > self._last:
+            self._intervals.append((reported - self._last).total_seconds())
+        if self._last is None or reported > self._last:
+            self._last = reported
+
+    @property
+    def typical_interval(self) -> timedelta | None:
+        """The usual time between reports; None until enough were seen."""
+        if len(self._intervals) < self.MIN_SAMPLES:
+            return None
+        ordered = sorted(self._intervals)
+        return timedelta(seconds=ordered[math.ceil(0.9 * len(ordered)) - 1])
+
+    def max_age(self, configured: timedelta) -> timedelta:
+        """The age after which this input is stale: its rhythm's, within the bounds."""
+        typical = self.typical_interval
+        if typical is None:
+            return configured
+        return min(configured, max(self.FLOOR, typical * self.FACTOR))
+
+
 class _NoUnit:
     """A unit attribute that is no string (a list, a number): no unit converts it."""
 
@@ -76,19 +128,27 @@ def _convert(role: InputRole, value: float, unit: str | _NoUnit | None) -> float
 
 
 def read_input(
-    hass: HomeAssistant, spec: InputSpec, now: datetime, max_age: timedelta
+    hass: HomeAssistant,
+    spec: InputSpec,
+    now: datetime,
+    max_age: timedelta,
+    rhythm: ReportRhythm | None = None,
 ) -> InputReading:
     """Return the current reading of one input, judged for health.
 
     A state that is no finite number, or one beyond ``MAX_MAGNITUDE`` in base units, is
     ``NON_NUMERIC``; a unit that does not convert (or no unit where one is needed) is
-    ``BAD_UNIT``. Age is judged on ``last_reported``, which moves whenever the source reports, even
-    with an unchanged value: a meter repeating the same figure is alive, a silent one is
-    stale.
+    ``BAD_UNIT``. Age is judged on ``last_reported``, which moves whenever the source
+    reports, even with an unchanged value: a meter repeating the same figure is alive, a
+    silent one is stale. With a ``rhythm`` the input is stale after its own rhythm's age
+    when that is shorter than ``max_age`` (see ``ReportRhythm``).
     """
     state = hass.states.get(spec.entity_id)
     if state is None:
         return InputReading(spec.role, spec.entity_id, InputStatus.MISSING)
+    if rhythm is not None and spec.check_age:
+        rhythm.observe(state.last_reported)
+        max_age = rhythm.max_age(max_age)
     if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         return InputReading(spec.role, spec.entity_id, InputStatus.UNAVAILABLE)
     try:

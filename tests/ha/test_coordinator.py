@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -26,6 +26,8 @@ from custom_components.smart_charging.const import (
     CONF_PRICE,
     DOMAIN,
 )
+from custom_components.smart_charging.diagnostics import async_get_config_entry_diagnostics
+from custom_components.smart_charging.inputs import ReportRhythm
 
 from .conftest import (
     BATTERY,
@@ -107,6 +109,79 @@ async def test_wrong_unit_enters_failsafe(
     set_power(hass, GRID, 100, "VA")
     await hass.async_block_till_done()
     assert hass.states.get(FAILSAFE).attributes["reason"] == "bad_unit"
+
+
+async def _report_every(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    seconds: float,
+    times: int,
+) -> None:
+    """The grid meter repeats its value every ``seconds``; a cycle sees each report."""
+    for _ in range(times):
+        freezer.tick(timedelta(seconds=seconds))
+        set_power(hass, GRID, 1150)
+        await entry.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done()
+
+
+async def _after(
+    hass: HomeAssistant, entry: MockConfigEntry, freezer: FrozenDateTimeFactory, seconds: float
+) -> str:
+    """The failsafe state a cycle finds after ``seconds`` more of silence."""
+    freezer.tick(timedelta(seconds=seconds))
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    return hass.states.get(FAILSAFE).state
+
+
+async def test_a_fast_meter_that_falls_silent_is_stale_sooner(
+    hass: HomeAssistant, loaded_site: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A meter that reports every 2 s is stale after 15 s of silence, not after 60 s."""
+    await _report_every(hass, loaded_site, freezer, 2, 8)
+    assert await _after(hass, loaded_site, freezer, 13) == STATE_OFF
+    assert await _after(hass, loaded_site, freezer, 4) == STATE_ON
+    assert hass.states.get(FAILSAFE).attributes["reason"] == "stale"
+    rhythms = (await async_get_config_entry_diagnostics(hass, loaded_site))["input_rhythms"]
+    # The state machine stamps reports with a clock the freezer does not fully hold: the
+    # intervals are 2 s plus the (short) real time each round took.
+    assert 2.0 <= rhythms[GRID]["typical_interval_s"] < 3.0
+    assert rhythms[GRID]["max_age_s"] == 15.0
+    await _report_every(hass, loaded_site, freezer, 2, 1)
+    assert hass.states.get(FAILSAFE).state == STATE_OFF
+
+
+async def test_a_slow_meter_keeps_the_configured_age(
+    hass: HomeAssistant, loaded_site: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A meter that reports every 30 s is judged by the configured 60 s, never later."""
+    await _report_every(hass, loaded_site, freezer, 30, 6)
+    assert await _after(hass, loaded_site, freezer, 57) == STATE_OFF  # 5 x 30 s > 60 s
+    assert await _after(hass, loaded_site, freezer, 4) == STATE_ON
+
+
+def test_report_rhythm() -> None:
+    """The 90th percentile of the recent intervals, times 5, within 15 s and the setting."""
+    configured = timedelta(seconds=60)
+    rhythm = ReportRhythm()
+    start = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+    rhythm.observe(start)
+    for second in (1, 2, 3, 3, 3):  # the same report seen twice counts once
+        rhythm.observe(start + timedelta(seconds=second))
+    assert rhythm.typical_interval is None  # 3 intervals: too few to tell
+    assert rhythm.max_age(configured) == configured
+    for second in (5, 6, 7, 8, 9, 10, 11, 20):
+        rhythm.observe(start + timedelta(seconds=second))
+    rhythm.observe(start)  # an older report changes nothing
+    assert rhythm.typical_interval == timedelta(seconds=2)  # 9 of 1 s and 1 of 2 s, then 9 s
+    assert rhythm.max_age(configured) == timedelta(seconds=15)  # the floor
+    for n in range(1, 21):
+        rhythm.observe(start + timedelta(seconds=20 + 10 * n))
+    assert rhythm.typical_interval == timedelta(seconds=10)  # only the last 20 count
+    assert rhythm.max_age(configured) == timedelta(seconds=50)
+    assert rhythm.max_age(timedelta(seconds=30)) == timedelta(seconds=30)  # never later
 
 
 async def test_silent_meter_goes_stale_repeated_value_does_not(
