@@ -13,8 +13,9 @@ and cleared by the relay blueprint). ``allocate`` runs with the settings
 circuits; every command goes to the charger driver, which sends only what changed.
 
 ``smart`` chargers are planned as ``smart.SmartPlanner`` plans them: needs from the car's
-SoC and target ((target - SoC) x capacity / 0.9), minimum power 6 A x phases, ready-by the
-departure, the capacity the site has left now after its margin and house load
+SoC and target ((target - SoC) x capacity / 0.9), minimum power 6 A x phases, maximum power
+within the charger's share of its circuits (``plan_circuits``), ready-by the departure,
+the capacity the site has left now after its margin and house load
 (``smart.site_capacity_kw``), no PV forecast, the previous plan passed back. Two
 differences, both stated in docs/benchmarks.md: (1) the coordinator plans without prices
 yet (issue 8 plugs price series into ``smart._slots``); here the scenario's 15-min prices
@@ -50,6 +51,7 @@ from custom_components.smart_charging.engine.model import (
     SiteConfig,
     SiteSnapshot,
 )
+from custom_components.smart_charging.engine.plan_circuits import within_circuits
 from custom_components.smart_charging.engine.plan_model import ChargeNeed, Plan, PriceSlot
 from custom_components.smart_charging.engine.planner import plan
 from custom_components.smart_charging.engine.settings import AllocatorSettings
@@ -267,6 +269,7 @@ class Ours:
         if not needs:
             self.plan = None
             return
+        needs = within_circuits(self.settings, needs)
         first = int(now_s // 900)
         horizon = max(need.ready_by or now for need in needs)
         last = min(len(s.series.slots), first + 1 + int((horizon - now).total_seconds() // 900))

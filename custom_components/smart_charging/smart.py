@@ -8,7 +8,9 @@ small input changes do not flip it.
 Prices come from the site's price source (``prices.py``): the plan uses the known slots
 (and price-less slots the planner adds up to a later deadline). Without prices it charges
 for readiness (from now, at the power the shared site capacity allows), never at the last
-moment. A PV forecast, less the expected house load, becomes the surplus per slot.
+moment. A PV forecast, less the expected house load, becomes the surplus per slot. Each
+charger's planned power is capped at its share of the circuits it hangs on
+(``engine.plan_circuits``): the plan shares the site's capacity, not the circuits'.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Final
 from .charger import ChargerHandle
 from .engine.forecasts import ForecastSlot, surplus_forecast
 from .engine.model import ChargerMode, SiteConfig, TimeWindow as DailyWindow
+from .engine.plan_circuits import within_circuits
 from .engine.plan_model import ChargeNeed, Plan, PlannerSettings, PriceSlot, TimeWindow
 from .engine.planner import plan
 from .engine.settings import AllocatorSettings
@@ -152,6 +155,7 @@ class SmartPlanner:
         default = prices[-1].end if prices else now + DEFAULT_HORIZON
         horizon = max(deadlines, default=default)
         needs = [need for h in chargers.values() if (need := charge_need(h, voltage, now, horizon))]
+        needs = within_circuits(settings, needs)
         for handle in chargers.values():
             handle.planned_power_w = 0.0
         if not needs:

@@ -10,6 +10,13 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smart_charging.const import (
+    CONF_CIRCUIT,
+    CONF_CIRCUIT_LIMIT,
+    CONF_CIRCUIT_NAME,
+    CONF_CIRCUIT_PARENT,
+    CONF_CIRCUITS,
+)
 from custom_components.smart_charging.engine.model import ChargerMode, SiteConfig
 from custom_components.smart_charging.engine.settings import AllocatorSettings
 from custom_components.smart_charging.smart import site_capacity_kw
@@ -92,6 +99,38 @@ async def test_smart_target_from_soc(hass: HomeAssistant, plugged: MockConfigEnt
     assert plan is not None
     # (80 % - 40 %) of 60 kWh at 90 % charging efficiency.
     assert plan.charger(CP).target_kwh == pytest.approx(24 / 0.9)
+
+
+async def test_smart_plans_within_the_chargers_circuit(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """On a 10 A circuit the plan counts on 10 A (6.9 kW), not the charger's 16 A."""
+    carport = {
+        "id": "carport",
+        CONF_CIRCUIT_NAME: "Carport",
+        CONF_CIRCUIT_LIMIT: 10.0,
+        CONF_CIRCUIT_PARENT: None,
+    }
+    hass.config_entries.async_update_entry(
+        site_entry, options={**site_entry.options, CONF_CIRCUITS: [carport]}
+    )
+    entry = charger_entry(hass, **{CONF_CIRCUIT: "carport"})
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    client = await clients.connect(server_port(site_entry), CP)
+    await client.cp.boot()
+    await wait_until(entry.runtime_data.handle.driver, is_ready)
+    await client.cp.status("Preparing")
+    handle = entry.runtime_data.handle
+    handle.set_mode(ChargerMode.SMART)
+    handle.target_energy_kwh = 30.0
+    handle.ready_by = dt_util.now() + timedelta(hours=12)
+    coordinator = site_entry.runtime_data.coordinator
+    await coordinator.async_refresh()
+    plan = coordinator.smart.plan
+    assert plan is not None
+    assert max(e.power_kw for e in plan.charger(CP).schedule) == pytest.approx(10 * 3 * 230 / 1000)
+    assert handle.planned_power_w == pytest.approx(6900)
 
 
 def test_site_capacity(hass: HomeAssistant) -> None:
