@@ -47,9 +47,9 @@ async def async_get_config_entry_diagnostics(
             "chargers": sorted(coordinator.chargers),
             "input_rhythms": {
                 entity_id: {
-                    "typical_interval_s": None
-                    if (typical := rhythm.typical_interval) is None
-                    else typical.total_seconds(),
+                    "longest_interval_s": None
+                    if (longest := rhythm.longest_interval) is None
+                    else longest.total_seconds(),
                     "max_age_s": rhythm.max_age(coordinator.max_input_age).total_seconds(),
                 }
                 for entity_id, rhythm in sorted(coordinator.input_rhythms.items())

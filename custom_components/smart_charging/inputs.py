@@ -53,49 +53,67 @@ class ReportRhythm:
     The configured maximum input age must suit the slowest meter (some integrations poll
     once a minute), but a meter that reports every few seconds and then falls silent is
     broken long before that: the house load it no longer shows may already be on the fuse.
-    So an input that has shown its rhythm counts as stale after ``FACTOR`` of its usual
-    intervals (the 90th percentile of the last ``SAMPLES``), at least ``FLOOR`` and at most
-    the configured age. An input's rhythm is learned afresh after a restart; until
-    ``MIN_SAMPLES`` intervals were seen the configured age applies.
+    So an input counts as stale after ``FACTOR`` times the longest interval between its
+    reports in the last ``WINDOW``, at least ``FLOOR`` and at most the configured age.
+
+    The longest interval, not a typical one: a meter that reports on change (a delta or
+    throttle filter, Zigbee reporting intervals) reports fast while the load moves and
+    rarely while it is steady, and must not fall into failsafe in its first steady spell.
+    One quiet spell in the window keeps the tolerance it needs; so does a silence that
+    already tripped the failsafe once (it is an interval too). The rhythm is learned
+    afresh after a restart: until reports have been seen for ``LEARN`` the configured age
+    applies.
 
     Intervals are measured between the reports the cycles see, so a report that came and
     went between two cycles makes an interval look longer, never shorter: the learned age
     can only err towards the configured one.
     """
 
-    SAMPLES: Final = 20
-    MIN_SAMPLES: Final = 5
-    FACTOR: Final = 5.0
+    WINDOW: Final = timedelta(hours=1)
+    LEARN: Final = timedelta(minutes=10)
+    FACTOR: Final = 3.0
     FLOOR: Final = timedelta(seconds=15)
 
-    __slots__ = ("_intervals", "_last")
+    __slots__ = ("_first", "_last", "_longest")
 
     def __init__(self) -> None:
         """Start without any report seen."""
+        self._first: datetime | None = None
         self._last: datetime | None = None
-        self._intervals: deque[float] = deque(maxlen=self.SAMPLES)
+        # (report time, interval before it), intervals decreasing: the window's longest
+        # interval is the first entry (a sliding-window maximum).
+        self._longest: deque[tuple[datetime, timedelta]] = deque()
 
     def observe(self, reported: datetime) -> None:
         """Take in the input's ``last_reported`` as a cycle sees it."""
-        if self._last is not None and reported > self._last:
-            self._intervals.append((reported - self._last).total_seconds())
-        if self._last is None or reported > self._last:
-            self._last = reported
+        last = self._last
+        if last is not None and reported <= last:
+            return
+        self._last = reported
+        if last is None:
+            self._first = reported
+            return
+        interval = reported - last
+        longest = self._longest
+        while longest and longest[-1][1] <= interval:
+            longest.pop()
+        longest.append((reported, interval))
+        while longest[0][0] < reported - self.WINDOW:
+            longest.popleft()
 
     @property
-    def typical_interval(self) -> timedelta | None:
-        """The usual time between reports; None until enough were seen."""
-        if len(self._intervals) < self.MIN_SAMPLES:
+    def longest_interval(self) -> timedelta | None:
+        """The longest time between reports in the window; None while still learning."""
+        if self._first is None or self._last is None or self._last - self._first < self.LEARN:
             return None
-        ordered = sorted(self._intervals)
-        return timedelta(seconds=ordered[math.ceil(0.9 * len(ordered)) - 1])
+        return self._longest[0][1]
 
     def max_age(self, configured: timedelta) -> timedelta:
         """The age after which this input is stale: its rhythm's, within the bounds."""
-        typical = self.typical_interval
-        if typical is None:
+        longest = self.longest_interval
+        if longest is None:
             return configured
-        return min(configured, max(self.FLOOR, typical * self.FACTOR))
+        return min(configured, max(self.FLOOR, longest * self.FACTOR))
 
 
 class _NoUnit:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -136,52 +138,82 @@ async def _after(
     return hass.states.get(FAILSAFE).state
 
 
+@pytest.fixture
+def quick_learning() -> Iterator[None]:
+    """Learn an input's rhythm after 30 s of reports instead of 10 minutes."""
+    with patch.object(ReportRhythm, "LEARN", timedelta(seconds=30)):
+        yield
+
+
+@pytest.mark.usefixtures("quick_learning")
 async def test_a_fast_meter_that_falls_silent_is_stale_sooner(
     hass: HomeAssistant, loaded_site: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A meter that reports every 2 s is stale after 15 s of silence, not after 60 s."""
-    await _report_every(hass, loaded_site, freezer, 2, 8)
+    await _report_every(hass, loaded_site, freezer, 2, 20)
     assert await _after(hass, loaded_site, freezer, 13) == STATE_OFF
     assert await _after(hass, loaded_site, freezer, 4) == STATE_ON
     assert hass.states.get(FAILSAFE).attributes["reason"] == "stale"
     rhythms = (await async_get_config_entry_diagnostics(hass, loaded_site))["input_rhythms"]
     # The state machine stamps reports with a clock the freezer does not fully hold: the
     # intervals are 2 s plus the (short) real time each round took.
-    assert 2.0 <= rhythms[GRID]["typical_interval_s"] < 3.0
+    assert 2.0 <= rhythms[GRID]["longest_interval_s"] < 3.0
     assert rhythms[GRID]["max_age_s"] == 15.0
-    await _report_every(hass, loaded_site, freezer, 2, 1)
+    # Back after 17 s: that silence is an interval of the window now, so the meter is
+    # given 3 x 17 s = 51 s before it is stale again (no flapping failsafe).
+    await _report_every(hass, loaded_site, freezer, 0, 1)
     assert hass.states.get(FAILSAFE).state == STATE_OFF
+    assert await _after(hass, loaded_site, freezer, 48) == STATE_OFF
+    assert await _after(hass, loaded_site, freezer, 6) == STATE_ON
+
+
+@pytest.mark.usefixtures("quick_learning")
+async def test_a_meter_that_reports_on_change_keeps_its_quiet_spells(
+    hass: HomeAssistant, loaded_site: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Fast while the load moves, 40 s apart while it is steady: never stale at 40 s."""
+    await _report_every(hass, loaded_site, freezer, 1, 20)
+    await _report_every(hass, loaded_site, freezer, 40, 1)
+    await _report_every(hass, loaded_site, freezer, 1, 600)
+    assert await _after(hass, loaded_site, freezer, 40) == STATE_OFF
 
 
 async def test_a_slow_meter_keeps_the_configured_age(
     hass: HomeAssistant, loaded_site: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A meter that reports every 30 s is judged by the configured 60 s, never later."""
-    await _report_every(hass, loaded_site, freezer, 30, 6)
-    assert await _after(hass, loaded_site, freezer, 57) == STATE_OFF  # 5 x 30 s > 60 s
+    await _report_every(hass, loaded_site, freezer, 30, 25)
+    assert await _after(hass, loaded_site, freezer, 57) == STATE_OFF  # 3 x 30 s > 60 s
     assert await _after(hass, loaded_site, freezer, 4) == STATE_ON
 
 
 def test_report_rhythm() -> None:
-    """The 90th percentile of the recent intervals, times 5, within 15 s and the setting."""
+    """3 x the longest interval of the last hour, within 15 s and the setting."""
     configured = timedelta(seconds=60)
     rhythm = ReportRhythm()
     start = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
-    rhythm.observe(start)
-    for second in (1, 2, 3, 3, 3):  # the same report seen twice counts once
-        rhythm.observe(start + timedelta(seconds=second))
-    assert rhythm.typical_interval is None  # 3 intervals: too few to tell
+
+    def at(seconds: float) -> datetime:
+        return start + timedelta(seconds=seconds)
+
+    assert rhythm.longest_interval is None
+    for second in range(0, 599, 2):  # 2 s apart for just under 10 minutes
+        rhythm.observe(at(second))
+    rhythm.observe(at(598))  # the same report seen twice counts once
+    rhythm.observe(at(100))  # an older one changes nothing
+    assert rhythm.longest_interval is None  # still learning
     assert rhythm.max_age(configured) == configured
-    for second in (5, 6, 7, 8, 9, 10, 11, 20):
-        rhythm.observe(start + timedelta(seconds=second))
-    rhythm.observe(start)  # an older report changes nothing
-    assert rhythm.typical_interval == timedelta(seconds=2)  # 9 of 1 s and 1 of 2 s, then 9 s
+    rhythm.observe(at(600))
+    assert rhythm.longest_interval == timedelta(seconds=2)
     assert rhythm.max_age(configured) == timedelta(seconds=15)  # the floor
-    for n in range(1, 21):
-        rhythm.observe(start + timedelta(seconds=20 + 10 * n))
-    assert rhythm.typical_interval == timedelta(seconds=10)  # only the last 20 count
-    assert rhythm.max_age(configured) == timedelta(seconds=50)
-    assert rhythm.max_age(timedelta(seconds=30)) == timedelta(seconds=30)  # never later
+    rhythm.observe(at(610))  # one 10 s gap
+    for second in range(611, 3600 + 611):  # 1 s apart until an hour after the gap
+        rhythm.observe(at(second))
+    assert rhythm.max_age(configured) == timedelta(seconds=30)  # 3 x 10 s, for an hour
+    assert rhythm.max_age(timedelta(seconds=20)) == timedelta(seconds=20)  # never later
+    rhythm.observe(at(3600 + 611))  # the gap has left the window
+    assert rhythm.longest_interval == timedelta(seconds=1)
+    assert rhythm.max_age(configured) == timedelta(seconds=15)
 
 
 async def test_silent_meter_goes_stale_repeated_value_does_not(
