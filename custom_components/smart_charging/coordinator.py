@@ -443,8 +443,11 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
     ) -> None:
         """Count each charger's session: energy, surplus share, cost (see session.py)."""
         series_price, export_price = self.prices.session_prices(price_slots, now)
-        price = read_price(self.hass, self.inputs, self.hass.config.currency)
-        if price is None:
+        if any(spec.role is InputRole.PRICE for spec in self.inputs):
+            # The site's price sensor prices sessions; while it is unusable the last
+            # price holds (session.py), rather than a price of another kind.
+            price = read_price(self.hass, self.inputs, self.hass.config.currency)
+        else:
             price = series_price
         site_surplus = max(0.0, surplus_w or 0.0)
         for handle in self.chargers.values():

@@ -227,7 +227,12 @@ def price_per_kwh(value: float, unit: str | None, currency: str) -> float | None
 def read_price(hass: HomeAssistant, specs: Iterable[InputSpec], currency: str) -> float | None:
     """Return the site's import price now in ``currency`` per kWh; None when unusable."""
     spec = next((spec for spec in specs if spec.role is InputRole.PRICE), None)
-    state = None if spec is None else hass.states.get(spec.entity_id)
+    return None if spec is None else read_price_entity(hass, spec.entity_id, currency)
+
+
+def read_price_entity(hass: HomeAssistant, entity_id: str, currency: str) -> float | None:
+    """Return a price entity's state in ``currency`` per kWh; None when unusable."""
+    state = hass.states.get(entity_id)
     if state is None:
         return None
     try:

@@ -63,6 +63,7 @@ from .engine.tariffs import (
     with_export,
 )
 from .flow_prices import ForecastChoice, PriceChoice, parse_schedule
+from .inputs import read_price_entity
 
 REFRESH: Final = timedelta(hours=1)
 RETRY_TOMORROW: Final = timedelta(minutes=15)
@@ -72,8 +73,10 @@ HOUSE_LOAD_DAYS: Final = 7
 HORIZON: Final = timedelta(days=2)
 SOLCAST_ATTRIBUTE: Final = "detailedForecast"
 # Sources whose series prices session costs (the entity source's sensor prices them itself).
+# Not Nord Pool's action: it gives the day-ahead market price, without VAT and grid fees,
+# which is right for choosing hours but far below what a session costs.
 SERIES_PRICE_SESSIONS: Final = frozenset(
-    {PriceChoice.NORDPOOL, PriceChoice.TIBBER, PriceChoice.FIXED, PriceChoice.TIME_OF_USE}
+    {PriceChoice.TIBBER, PriceChoice.FIXED, PriceChoice.TIME_OF_USE}
 )
 
 
@@ -290,14 +293,17 @@ class PriceFeed:
     ) -> tuple[float | None, float | None]:
         """The import and the feed-in price now, for session costs (currency per kWh).
 
-        The import price comes from the series only for the sources that are not the site's
-        price sensor (actions, a fixed price, time of use): the sensor's own reading, its
-        unit and currency checked, is the price for the entity source. The feed-in price is
-        the current slot's, else the fixed feed-in price; None where none is known.
+        The import price comes from the series only for Tibber (its prices include taxes),
+        a fixed price and time of use (``prices_sessions``); the caller uses it only where
+        the site has no price sensor. The feed-in price is the current slot's, else the
+        feed-in entity's state (a plain sensor of the current price), else the fixed
+        feed-in price; None where none is known.
         """
         slot = next((s for s in slots if s.start <= now < s.end), None)
         import_price = slot.import_price if slot and self.prices_sessions else None
         export = slot.export_price if slot else None
+        if export is None and (entity := self._options.get(CONF_EXPORT_PRICE_ENTITY)):
+            export = read_price_entity(self._hass, str(entity), self._hass.config.currency)
         if export is None and (fixed := self._options.get(CONF_EXPORT_PRICE)) is not None:
             export = float(fixed)
         return import_price, export

@@ -15,7 +15,12 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smart_charging.const import CONF_EXPORT_PRICE, CONF_PRICE, CONF_PRICE_SOURCE
+from custom_components.smart_charging.const import (
+    CONF_EXPORT_PRICE,
+    CONF_EXPORT_PRICE_ENTITY,
+    CONF_PRICE,
+    CONF_PRICE_SOURCE,
+)
 from custom_components.smart_charging.engine.model import ChargerMode
 from custom_components.smart_charging.engine.plan_model import PriceSlot
 from custom_components.smart_charging.prices import PriceFeed, hourly_profile
@@ -512,3 +517,15 @@ def test_session_prices_come_from_the_series_unless_the_sensor_prices_them(
     assert entity.session_prices(slots, now) == (None, 0.05)  # the slot's feed-in first
     assert entity.session_prices(slots, now + 2 * half) == (None, 0.06)
     assert entity.session_prices((), now) == (None, 0.06)
+    # Nord Pool's market price lacks VAT and fees: it plans, but does not price sessions.
+    nord_pool = PriceFeed(hass, {CONF_PRICE_SOURCE: "nordpool_core"}, None, lambda: None)
+    assert not nord_pool.prices_sessions
+    assert nord_pool.session_prices(slots, now) == (None, 0.05)
+    # A plain feed-in sensor (no list) gives the current feed-in price, in minor units too.
+    hass.states.async_set(EXPORT, "7.5", {"unit_of_measurement": "ct/kWh"})
+    plain = PriceFeed(
+        hass, {CONF_EXPORT_PRICE_ENTITY: EXPORT, CONF_EXPORT_PRICE: 0.06}, PRICE, lambda: None
+    )
+    assert plain.session_prices((), now) == (None, pytest.approx(0.075))
+    hass.states.async_set(EXPORT, "unavailable")
+    assert plain.session_prices((), now) == (None, 0.06)  # then the fixed one

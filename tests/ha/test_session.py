@@ -502,14 +502,38 @@ async def test_a_fixed_price_and_feed_in_price_the_session(
     assert await hass.config_entries.async_setup(site_entry.entry_id)
     await hass.async_block_till_done()
     cycle = drive(entry)
-    await cycle(status=ChargerStatus.PREPARING)
+    await cycle(grid_w=-4000.0, status=ChargerStatus.PREPARING)
     await _charge_for(cycle, 60)
     await cycle(status=ChargerStatus.AVAILABLE)
     cost = hass.states.get(SESSION_COST)
     # 2 kWh from the grid at 0.25, 4 kWh of surplus that would have earned 0.07 each.
     assert float(cost.state) == pytest.approx(0.50 + 0.28)
     assert cost.attributes["solar_cost"] == pytest.approx(0.28)
-    assert hass.states.get(SAVING) is not None
+    # At once at 11.04 kW from plug-in (a 1-minute bin, then quarter hours with 1 kWh of
+    # surplus each): 3.6373 kWh from the grid at 0.25 and 2.3627 kWh of surplus at 0.07.
+    saving = hass.states.get(SAVING)
+    assert saving.attributes["immediate_cost"] == pytest.approx(1.0747, abs=1e-4)
+    assert float(saving.state) == pytest.approx(1.0747 - 0.78, abs=1e-4)
+
+
+async def test_a_price_sensor_that_drops_out_holds_its_price(
+    hass: HomeAssistant, priced_site: MockConfigEntry, drive: Callable[[MockConfigEntry], Cycle]
+) -> None:
+    """With a price sensor, its last price holds; the Prices source does not step in."""
+    hass.config_entries.async_update_entry(
+        priced_site,
+        options={**priced_site.options, CONF_PRICE_SOURCE: "fixed", CONF_FIXED_PRICE: 0.05},
+    )
+    entry = charger_entry(hass)
+    assert await hass.config_entries.async_setup(priced_site.entry_id)
+    await hass.async_block_till_done()
+    cycle = drive(entry)
+    await cycle(status=ChargerStatus.PREPARING)
+    await _charge_for(cycle, 30)
+    hass.states.async_set(PRICE, "unavailable")
+    await _charge_for(cycle, 30)
+    await cycle(status=ChargerStatus.AVAILABLE)
+    assert float(hass.states.get(SESSION_COST).state) == pytest.approx(0.60)  # all at 0.30
 
 
 async def test_without_any_price_source_there_is_no_cost_sensor(
