@@ -73,11 +73,13 @@ async def test_smart_plans_for_the_target(hass: HomeAssistant, plugged: MockConf
     assert handle.planned_power_w > 0
     assert hass.states.get(NEXT_START).state != "unknown"
     assert hass.states.get(FINISH).state != "unknown"
-    # The plan asks for all the site can give; the import limit (11 kW) is what binds.
-    assert hass.states.get(REASON).state == "import_limit"
+    # The plan asks for all the site can give: the import limit (11 kW less the 1150 W
+    # house load). The planned power and the import room are then equal up to rounding
+    # (the slot's energy over its remaining length), so either may be named as binding.
+    assert hass.states.get(REASON).state in ("import_limit", "planned_slot")
     allocation = coordinator.data.allocation.get(CP)
     assert allocation is not None
-    assert allocation.current_a > 0
+    assert 0 < allocation.current_a <= (11000 - 1150) / (3 * 230)  # ramping up to it
 
     # Too little time left: the plan says so and delivers what it can.
     handle.target_energy_kwh = 200.0
