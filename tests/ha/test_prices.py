@@ -21,13 +21,12 @@ from custom_components.smart_charging.const import (
     CONF_PRICE,
     CONF_PRICE_SOURCE,
 )
-from custom_components.smart_charging.engine.model import ChargerMode
 from custom_components.smart_charging.engine.plan_model import PriceSlot
 from custom_components.smart_charging.prices import PriceFeed, hourly_profile
-from tests.drivers.ocpp_helpers import ClientFactory, is_ready, wait_until
+from tests.drivers.ocpp_helpers import ClientFactory
 
 from .conftest import PRICE
-from .test_ocpp import CP, charger_entry, server_port
+from .test_smart import smart_charger
 
 PLAN = "sensor.acme_wallbox_11_cp1_plan"
 EXPORT = "sensor.feed_in"
@@ -67,17 +66,7 @@ async def _smart_charger(
     hass.config_entries.async_update_entry(
         site, data={**site.data, CONF_PRICE: PRICE}, options={**site.options, **options}
     )
-    entry = charger_entry(hass)
-    assert await hass.config_entries.async_setup(site.entry_id)
-    await hass.async_block_till_done()
-    client = await clients.connect(server_port(site), CP)
-    await client.cp.boot()
-    await wait_until(entry.runtime_data.handle.driver, is_ready)
-    await client.cp.status("Preparing")
-    handle = entry.runtime_data.handle
-    handle.set_mode(ChargerMode.SMART)
-    handle.target_energy_kwh = energy_kwh
-    handle.ready_by = _hour(12)
+    entry = await smart_charger(hass, site, clients, energy_kwh=energy_kwh, ready_by=_hour(12))
     await site.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     return entry

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -28,6 +29,30 @@ PLAN = "sensor.acme_wallbox_11_cp1_plan"
 NEXT_START = "sensor.acme_wallbox_11_cp1_next_planned_start"
 FINISH = "sensor.acme_wallbox_11_cp1_projected_finish"
 REASON = "sensor.acme_wallbox_11_cp1_reason"
+
+
+async def smart_charger(
+    hass: HomeAssistant,
+    site: MockConfigEntry,
+    clients: ClientFactory,
+    *,
+    energy_kwh: float,
+    ready_by: datetime,
+    **charger_options: Any,
+) -> MockConfigEntry:
+    """Set up the site with a charger; a car plugs in, in smart mode, with a target."""
+    entry = charger_entry(hass, **charger_options)
+    assert await hass.config_entries.async_setup(site.entry_id)
+    await hass.async_block_till_done()
+    client = await clients.connect(server_port(site), CP)
+    await client.cp.boot()
+    await wait_until(entry.runtime_data.handle.driver, is_ready)
+    await client.cp.status("Preparing")
+    handle = entry.runtime_data.handle
+    handle.set_mode(ChargerMode.SMART)
+    handle.target_energy_kwh = energy_kwh
+    handle.ready_by = ready_by
+    return entry
 
 
 @pytest.fixture
@@ -116,17 +141,15 @@ async def test_smart_plans_within_the_chargers_circuit(
     hass.config_entries.async_update_entry(
         site_entry, options={**site_entry.options, CONF_CIRCUITS: [carport]}
     )
-    entry = charger_entry(hass, **{CONF_CIRCUIT: "carport"})
-    assert await hass.config_entries.async_setup(site_entry.entry_id)
-    await hass.async_block_till_done()
-    client = await clients.connect(server_port(site_entry), CP)
-    await client.cp.boot()
-    await wait_until(entry.runtime_data.handle.driver, is_ready)
-    await client.cp.status("Preparing")
+    entry = await smart_charger(
+        hass,
+        site_entry,
+        clients,
+        energy_kwh=30.0,
+        ready_by=dt_util.now() + timedelta(hours=12),
+        **{CONF_CIRCUIT: "carport"},
+    )
     handle = entry.runtime_data.handle
-    handle.set_mode(ChargerMode.SMART)
-    handle.target_energy_kwh = 30.0
-    handle.ready_by = dt_util.now() + timedelta(hours=12)
     coordinator = site_entry.runtime_data.coordinator
     await coordinator.async_refresh()
     plan = coordinator.smart.plan
