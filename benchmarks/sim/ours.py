@@ -269,7 +269,8 @@ class Ours:
         if not needs:
             self.plan = None
             return
-        needs = within_circuits(self.settings, needs)
+        plugged = {cid for cid, r in view.chargers.items() if r.status.vehicle_connected}
+        needs = within_circuits(self.settings, needs, plugged)
         first = int(now_s // 900)
         horizon = max(need.ready_by or now for need in needs)
         last = min(len(s.series.slots), first + 1 + int((horizon - now).total_seconds() // 900))

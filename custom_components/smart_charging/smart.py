@@ -155,7 +155,12 @@ class SmartPlanner:
         default = prices[-1].end if prices else now + DEFAULT_HORIZON
         horizon = max(deadlines, default=default)
         needs = [need for h in chargers.values() if (need := charge_need(h, voltage, now, horizon))]
-        needs = within_circuits(settings, needs)
+        plugged = {
+            cid
+            for cid, h in chargers.items()
+            if h.mode is not ChargerMode.OFF and h.driver.reading.status.vehicle_connected
+        }
+        needs = within_circuits(settings, needs, plugged)
         for handle in chargers.values():
             handle.planned_power_w = 0.0
         if not needs:

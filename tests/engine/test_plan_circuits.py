@@ -1,4 +1,4 @@
-"""Planned power within the circuits: each planned charger's share of every circuit."""
+"""Planned power within the circuits: each plugged-in charger's share of every circuit."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_without_circuits_every_charger_keeps_its_maximum() -> None:
     assert caps == pytest.approx({"a": 16 * KW_PER_A_3P, "b": 32 * KW_PER_A_3P})
 
 
-def test_a_feeder_is_shared_equally_among_the_planned_chargers() -> None:
+def test_a_feeder_is_shared_equally_among_the_plugged_in_chargers() -> None:
     """Four 16 A vans on a 40 A feeder: 10 A each; the fifth, elsewhere, keeps 16 A."""
     row = (CircuitConfig("row_a", 40.0),)
     chargers = [three(f"van{i}", "row_a") for i in range(4)] + [three("van4", None)]
@@ -55,8 +55,8 @@ def test_a_feeder_is_shared_equally_among_the_planned_chargers() -> None:
     )
 
 
-def test_only_planned_chargers_share_and_get_a_cap() -> None:
-    """A charger that is not planned (another mode, no car) neither shares nor is capped."""
+def test_only_plugged_in_chargers_share_and_get_a_cap() -> None:
+    """An empty charger neither shares nor is capped."""
     row = (CircuitConfig("row_a", 40.0),)
     chargers = [three(f"van{i}", "row_a") for i in range(4)]
     caps = circuit_power_caps(settings(chargers, row), {"van0", "van1"})
@@ -118,20 +118,21 @@ def test_the_cap_never_falls_below_the_minimum_current() -> None:
     assert caps == pytest.approx({f"van{i}": 6 * KW_PER_A_3P for i in range(4)})
 
 
-def test_needs_are_capped_and_a_car_that_is_done_takes_no_share() -> None:
-    """Of two vans on a 20 A feeder, one is full: the other plans with all 16 A it has."""
-    row = (CircuitConfig("row_a", 20.0),)
-    config = settings([three("full", "row_a"), three("empty", "row_a"), three("free", None)], row)
+def test_needs_are_capped_among_every_car_plugged_in() -> None:
+    """Two vans on a 30 A feeder plan 15 A each; with a car in fast mode beside them, 10 A."""
+    row = (CircuitConfig("row_a", 30.0),)
+    config = settings(
+        [three("a", "row_a"), three("b", "row_a"), three("fast", "row_a"), three("free", None)],
+        row,
+    )
     max_kw = 16 * KW_PER_A_3P
     needs = [
-        ChargeNeed("full", energy_kwh=0.0, max_power_kw=max_kw),
-        ChargeNeed("empty", energy_kwh=30.0, max_power_kw=max_kw),
+        ChargeNeed("a", energy_kwh=20.0, max_power_kw=max_kw),
+        ChargeNeed("b", energy_kwh=30.0, max_power_kw=max_kw),
         ChargeNeed("free", energy_kwh=30.0, max_power_kw=max_kw),
     ]
-    capped = {n.charger_id: n.max_power_kw for n in within_circuits(config, needs)}
-    assert capped == pytest.approx({"full": max_kw, "empty": max_kw, "free": max_kw})
-    needs[0] = ChargeNeed("full", energy_kwh=1.0, max_power_kw=max_kw)
-    capped = {n.charger_id: n.max_power_kw for n in within_circuits(config, needs)}
-    assert capped == pytest.approx(
-        {"full": 10 * KW_PER_A_3P, "empty": 10 * KW_PER_A_3P, "free": max_kw}
-    )
+    capped = {n.charger_id: n.max_power_kw for n in within_circuits(config, needs, {"a", "b"})}
+    assert capped == pytest.approx({"a": 15 * KW_PER_A_3P, "b": 15 * KW_PER_A_3P, "free": max_kw})
+    plugged = {"a", "b", "fast", "free"}
+    capped = {n.charger_id: n.max_power_kw for n in within_circuits(config, needs, plugged)}
+    assert capped == pytest.approx({"a": 10 * KW_PER_A_3P, "b": 10 * KW_PER_A_3P, "free": max_kw})

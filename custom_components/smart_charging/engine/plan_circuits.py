@@ -2,21 +2,20 @@
 
 The planner shares the *site's* capacity among the chargers; the circuits below the main
 fuse are enforced by the allocator each cycle. A plan that counts on more power than a
-charger's circuit carries while the other planned chargers on it charge too promises
-energy the allocator cannot deliver, and targets are missed (the fleet depot benchmark:
-four 11 kW vans on a 40 A feeder, three of ten vans short).
+charger's circuit carries while the other cars on it charge too promises energy the
+allocator cannot deliver, and targets are missed.
 
 So each planned charger's power is capped at its share of every circuit on its path: the
-circuit's limit on a phase, divided equally among the planned chargers that load that
-phase through the circuit. The share is never below the charger's minimum current (a
-circuit too small for all of them at once makes them take turns, which the allocator
-does; the plan then assumes they charge together, as it did before). Chargers not being
-planned (other modes), or whose car already has what it needs, are not counted: their
-draw is the allocator's to share.
+circuit's limit on a phase, divided equally among the chargers with a car plugged in that
+load that phase through the circuit (planned or not: a car in ``fast`` takes its share
+too). The share is never below the charger's minimum current (a circuit too small for all
+of them at once makes them take turns, which the allocator does; the plan then assumes
+they charge together). An empty charger takes no share.
 
 Limits of this bound: the share is the same in every slot (two cars with different
-deadlines cannot plan to use the whole circuit one after the other), and it ignores the
-circuit's margin and temperature derating; the allocator enforces all of them each cycle.
+deadlines cannot plan to use the whole circuit one after the other), a car that is full
+but still plugged in keeps its share, and the circuit's margin and temperature derating
+are left out; the allocator enforces the real limits each cycle.
 """
 
 from __future__ import annotations
@@ -38,11 +37,11 @@ def _phases(config: ChargerConfig, site_phases: int) -> tuple[Phase, ...]:
     return ALL_PHASES if config.phases == 3 else (config.phase,)
 
 
-def circuit_power_caps(settings: AllocatorSettings, planned: Collection[str]) -> dict[str, float]:
-    """Each planned charger's power cap in kW (its maximum where no circuit binds)."""
+def circuit_power_caps(settings: AllocatorSettings, plugged: Collection[str]) -> dict[str, float]:
+    """The power cap in kW of each charger in ``plugged`` (its maximum where none binds)."""
     tree = CircuitTree.build(settings.circuits)
     site = settings.site
-    configs = [c for c in settings.chargers if c.id in planned]
+    configs = [c for c in settings.chargers if c.id in plugged]
     sharing: Counter[tuple[int, Phase]] = Counter()
     for config in configs:
         for node in tree.path(config.circuit_id):
@@ -62,16 +61,12 @@ def circuit_power_caps(settings: AllocatorSettings, planned: Collection[str]) ->
     return caps
 
 
-def within_circuits(settings: AllocatorSettings, needs: Sequence[ChargeNeed]) -> list[ChargeNeed]:
+def within_circuits(
+    settings: AllocatorSettings, needs: Sequence[ChargeNeed], plugged: Collection[str]
+) -> list[ChargeNeed]:
     """The needs with each maximum power capped at the charger's circuit share.
 
-    Only chargers that still need energy share a circuit: a car that reached its target
-    (need 0) is left as it is and takes nothing from its neighbours' share.
+    ``plugged`` names the chargers with a car connected (the needs' chargers among them).
     """
-    caps = circuit_power_caps(settings, {n.charger_id for n in needs if n.energy_kwh > 0})
-    return [
-        replace(n, max_power_kw=min(n.max_power_kw, caps[n.charger_id]))
-        if n.charger_id in caps
-        else n
-        for n in needs
-    ]
+    caps = circuit_power_caps(settings, {*plugged, *(n.charger_id for n in needs)})
+    return [replace(n, max_power_kw=min(n.max_power_kw, caps[n.charger_id])) for n in needs]
