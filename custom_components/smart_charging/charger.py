@@ -244,6 +244,7 @@ class ChargerHandle:
             soc_pct=self.soc_pct,
             session_energy_kwh=self.session_energy_kwh,
             temperature_c=temperature,
+            measured_at=reading.updated,
         )
 
     def request(self) -> ChargerRequest:

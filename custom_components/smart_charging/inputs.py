@@ -181,9 +181,10 @@ def read_input(
         return InputReading(spec.role, spec.entity_id, InputStatus.BAD_UNIT)
     if not abs(value) <= MAX_MAGNITUDE:  # broken, or overflowed converting from kW/MW
         return InputReading(spec.role, spec.entity_id, InputStatus.NON_NUMERIC)
-    if spec.check_age and now - state.last_reported > max_age:
-        return InputReading(spec.role, spec.entity_id, InputStatus.STALE, value)
-    return InputReading(spec.role, spec.entity_id, InputStatus.OK, value)
+    reported = state.last_reported
+    if spec.check_age and now - reported > max_age:
+        return InputReading(spec.role, spec.entity_id, InputStatus.STALE, value, reported)
+    return InputReading(spec.role, spec.entity_id, InputStatus.OK, value, reported)
 
 
 def plausible(value: float | None) -> float | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 import socket
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
@@ -169,6 +170,17 @@ async def test_charger_reconfigure_points_to_options(
     result = await loaded_charger.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "charger_settings_in_options"
+
+
+async def test_the_engine_gets_when_the_charger_reported(
+    hass: HomeAssistant, loaded_charger: MockConfigEntry
+) -> None:
+    """A charger's state carries its reading's time (to line it up with the meter's)."""
+    handle = loaded_charger.runtime_data.handle
+    updated = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+    reading = ChargerReading(status=ChargerStatus.CHARGING, currents_a=(6, 6, 6), updated=updated)
+    with patch.object(type(handle.driver), "reading", PropertyMock(return_value=reading)):
+        assert handle.state(230).measured_at == updated
 
 
 async def test_charger_diagnostics(

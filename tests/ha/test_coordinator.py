@@ -187,6 +187,16 @@ async def test_a_slow_meter_keeps_the_configured_age(
     assert await _after(hass, loaded_site, freezer, 4) == STATE_ON
 
 
+async def test_the_snapshot_carries_when_the_meter_reported(
+    hass: HomeAssistant, loaded_site: MockConfigEntry
+) -> None:
+    """The engine gets the meter's report time (to line charger readings up with it)."""
+    snapshot = loaded_site.runtime_data.coordinator.data.snapshot
+    grid = hass.states.get(GRID)
+    assert snapshot.meter_at == grid.last_reported
+    assert {r.entity_id: r.reported_at for r in snapshot.inputs}[GRID] == grid.last_reported
+
+
 def test_report_rhythm() -> None:
     """3 x the longest interval of the last hour, within 15 s and the setting."""
     configured = timedelta(seconds=60)

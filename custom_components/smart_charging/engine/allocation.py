@@ -50,6 +50,8 @@ class ChargerMemory:
     ``quiet_since``: since when it has been offered current without drawing any;
     ``vehicle_limit_a``: the cap on its share while it draws less than offered, last
     set or raised at ``vehicle_limit_at``.
+    ``readings``: the charger's last reported currents with their times, oldest first
+    (see ``limits.seen_by_meter``).
     """
 
     charger_id: str
@@ -72,6 +74,7 @@ class ChargerMemory:
     quiet_since: datetime | None = None
     vehicle_limit_a: float | None = None
     vehicle_limit_at: datetime | None = None
+    readings: tuple[tuple[datetime, PhaseValues], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

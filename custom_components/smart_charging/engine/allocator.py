@@ -28,7 +28,7 @@ from .allocation import AllocationMemory, AllocationResult, ChargerAllocation, C
 from .circuits import CircuitTree
 from .cycle import Work, prepare, snapshot_maps
 from .failsafe import run_failsafe
-from .limits import ResourceTable, build_table
+from .limits import ResourceTable, build_table, remember_reading
 from .model import PhaseValues, Reason, SiteSnapshot
 from .phases import decide_switches, in_switch_pause
 from .rounds import grid_round, surplus_round
@@ -76,6 +76,7 @@ def allocate(
             settings=settings,
             tree=tree,
             now=now,
+            meter_at=snapshot.meter_at,
         )
         for index, config in enumerate(settings.chargers)
     ]
@@ -272,4 +273,5 @@ def _remember(work: Work, settings: AllocatorSettings, now: datetime) -> Charger
         quiet_since=vehicle.quiet_since,
         vehicle_limit_a=vehicle.limit_a,
         vehicle_limit_at=vehicle.limit_at,
+        readings=remember_reading(memory.readings, work.state),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from .allocation import ChargerMemory, Details
 from .circuits import CircuitTree
@@ -38,7 +39,8 @@ class Work:
     phases: int  # phases the vehicle loads (1 for a 1p-only car on a 3p charger)
     wired: Phase  # site phase used when on one phase
     path: tuple[int, ...]  # circuit nodes up to the main fuse
-    draw: Draw  # trusted current per site phase (see limits.trusted_draw)
+    draw: Draw  # trusted current per site phase as the meter saw it (limits.trusted_draw)
+    drawing: Draw  # the same by the charger's latest reading: what it draws now
     intent: Intent  # capped at what the car takes (see vehicle)
     vehicle: VehicleWatch  # what is known about the car (idle, limited)
     vehicle_cap: float | None = None  # the cap applied to the intent, if any
@@ -102,6 +104,7 @@ def prepare(
     settings: AllocatorSettings,
     tree: CircuitTree,
     now: datetime,
+    meter_at: datetime | None = None,
 ) -> Work:
     """Gather everything the cycle needs about one charger."""
     states, requests = snapshot_maps
@@ -120,7 +123,8 @@ def prepare(
     else:
         commanded, wired = 3, config.phase
     phases = 1 if state.active_phases == 1 else commanded
-    draw = trusted_draw(
+    trusted = partial(
+        trusted_draw,
         state,
         memory if known else None,
         phases=phases,
@@ -129,12 +133,13 @@ def prepare(
         settle_time_s=settings.settle_time_s,
         now=now,
     )
-    if not known and max(draw) >= config.min_current_a:
+    drawing = trusted()
+    if not known and max(drawing) >= config.min_current_a:
         # First sight of a charger that is already charging (e.g. after a restart):
         # treat it as the running session it is, not as a new start.
-        memory = replace(memory, current_a=max(draw), active=True)
+        memory = replace(memory, current_a=max(drawing), active=True)
     vehicle = (
-        observe(config, state, memory, drawn=max(draw), settings=settings, now=now)
+        observe(config, state, memory, drawn=max(drawing), settings=settings, now=now)
         if known
         else NOTHING_KNOWN
     )
@@ -151,7 +156,8 @@ def prepare(
         phases=phases,
         wired=wired,
         path=tree.path(config.circuit_id),
-        draw=draw,
+        draw=trusted(meter_at=meter_at),
+        drawing=drawing,
         intent=intent,
         vehicle=vehicle,
         vehicle_cap=cap,

@@ -18,7 +18,15 @@ from typing import Final
 
 from .allocation import ChargerMemory, Details
 from .circuits import SITE_NODE, CircuitTree
-from .model import ALL_PHASES, ChargerState, CircuitState, Phase, Reason, SiteSnapshot
+from .model import (
+    ALL_PHASES,
+    ChargerState,
+    CircuitState,
+    Phase,
+    PhaseValues,
+    Reason,
+    SiteSnapshot,
+)
 from .settings import AllocatorSettings
 
 PHASE_INDEX: Final[dict[Phase, int]] = {Phase.L1: 0, Phase.L2: 1, Phase.L3: 2}
@@ -34,6 +42,49 @@ class Binding:
     details: Details = ()
 
 
+READINGS_KEPT: Final = 4
+"""A charger's reported currents remembered (with their times) for ``seen_by_meter``."""
+
+
+def seen_by_meter(
+    state: ChargerState, memory: ChargerMemory | None, meter_at: datetime | None
+) -> PhaseValues:
+    """A charger's currents as the grid meter saw them, per site phase.
+
+    The meter and the charger report at different moments. A charger reading newer than
+    the meter's shows a change the meter has not seen yet: subtracting a rise from the
+    meter's figure would make the house load look smaller than it is (phantom headroom,
+    for as long as the meter takes to report). So for a reading newer than the meter, the
+    reading in force when the meter reported counts (the newest remembered one at or
+    before it; the lowest remembered one if all are newer), and never more than the
+    current reading, in case the car has come down since. Without times the current
+    reading counts. A reading older than the meter's can only understate what the car
+    draws now, which errs on the safe side (more house load).
+    """
+    current = state.currents_a
+    if meter_at is None or state.measured_at is None or state.measured_at <= meter_at:
+        return current
+    history = () if memory is None else memory.readings
+    older = [values for at, values in history if at <= meter_at]
+    if older:
+        seen = older[-1]
+    elif history:
+        seen = PhaseValues.from_fn(lambda p: min(values[p] for _at, values in history))
+    else:
+        return current
+    return PhaseValues.from_fn(lambda p: min(current[p], seen[p]))
+
+
+def remember_reading(
+    readings: tuple[tuple[datetime, PhaseValues], ...], state: ChargerState
+) -> tuple[tuple[datetime, PhaseValues], ...]:
+    """The remembered readings after this cycle: the current one added once."""
+    at = state.measured_at
+    if at is None or (readings and readings[-1][0] >= at):
+        return readings
+    return (*readings, (at, state.currents_a))[-READINGS_KEPT:]
+
+
 def trusted_draw(
     state: ChargerState,
     memory: ChargerMemory | None,
@@ -43,13 +94,15 @@ def trusted_draw(
     max_current_a: float,
     settle_time_s: float,
     now: datetime,
+    meter_at: datetime | None = None,
 ) -> Draw:
     """The part of a charger's measured current that may be subtracted from the site load.
 
-    A charger cannot draw more than it was commanded (the higher of the last two commands
-    while the EV may still be following a change), so a stale, higher report does not turn
-    into imaginary headroom; anything above that counts as non-EV load. A single-phase
-    charger's current is attributed to its wired phase whatever slot it was reported in.
+    The current is taken as the meter saw it (``seen_by_meter``). A charger cannot draw
+    more than it was commanded (the higher of the last two commands while the EV may
+    still be following a change), so a stale, higher report does not turn into imaginary
+    headroom; anything above that counts as non-EV load. A single-phase charger's current
+    is attributed to its wired phase whatever slot it was reported in.
     """
     if memory is None:
         upper = max_current_a
@@ -57,7 +110,7 @@ def trusted_draw(
         upper = max(memory.current_a, memory.previous_a)
     else:
         upper = memory.current_a
-    measured = state.currents_a
+    measured = seen_by_meter(state, memory, meter_at)
     if phases == 1:
         total = sum(max(0.0, v) for v in measured.as_tuple())
         values = [0.0, 0.0, 0.0]

@@ -133,6 +133,7 @@ class InputReading:
     entity_id: str
     status: InputStatus
     value: float | None = None
+    reported_at: datetime | None = None  # when the source last reported it
 
     @property
     def ok(self) -> bool:
@@ -168,6 +169,16 @@ class SiteSnapshot:
     requests: tuple[ChargerRequest, ...] = ()
     external_limit: ExternalLimit | None = None
     control_paused: bool = False
+
+    @property
+    def meter_at(self) -> datetime | None:
+        """When the grid readings in use were reported (the oldest); None if unknown."""
+        times = [
+            r.reported_at
+            for r in self.inputs
+            if r.role in SAFETY_ROLES and r.ok and r.reported_at is not None
+        ]
+        return min(times, default=None)
 
     @property
     def failsafe_inputs(self) -> tuple[InputReading, ...]:
@@ -353,6 +364,7 @@ class ChargerState:
     soc_pct: float | None = None
     session_energy_kwh: float = 0.0
     temperature_c: float | None = None
+    measured_at: datetime | None = None  # when the charger reported these currents
 
 
 @dataclass(frozen=True, slots=True)

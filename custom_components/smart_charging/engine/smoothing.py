@@ -136,10 +136,10 @@ def _any_over(usage: list[float], initial: list[float], table: ResourceTable) ->
 
 
 def _book(work: Work, table: ResourceTable, usage: list[float], sign: float) -> None:
-    """Add (or remove) one charger's reservations: max(command, trusted draw) per use."""
+    """Add (or remove) one charger's reservations: max(command, what it draws) per use."""
     for resource, coefficient in work.uses:
         if resource < table.current_end:
-            held = max(work.final, work.draw[resource % 3])
+            held = max(work.final, work.drawing[resource % 3])
         else:
-            held = max(work.final * coefficient, sum(work.draw) * table.voltage)
+            held = max(work.final * coefficient, sum(work.drawing) * table.voltage)
         usage[resource] += sign * held
