@@ -174,6 +174,9 @@ class Ours:
             self.meter_rhythm.observe(self.scenario.at(meter.reported_s))
             max_age_s = self.meter_rhythm.max_age(timedelta(seconds=max_age_s)).total_seconds()
         status = InputStatus.OK if now_s - meter.reported_s <= max_age_s else InputStatus.STALE
+        reported_at = (
+            self.scenario.at(meter.reported_s) if math.isfinite(meter.reported_s) else None
+        )
         values = {
             InputRole.GRID_POWER: meter.grid_w,
             InputRole.GRID_CURRENT_L1: meter.currents_a[0],
@@ -182,7 +185,8 @@ class Ours:
             InputRole.PV_POWER: meter.pv_w,
         }
         inputs = tuple(
-            InputReading(role, ENTITIES[role], status, value) for role, value in values.items()
+            InputReading(role, ENTITIES[role], status, value, reported_at)
+            for role, value in values.items()
         )
         ok = status is InputStatus.OK
         states = tuple(self._state(cid, view) for cid in self.configs)
@@ -222,6 +226,7 @@ class Ours:
             active_phases=reading.active_phases,
             soc_pct=view.soc_pct[cid],
             session_energy_kwh=reading.session_energy_kwh or 0.0,
+            measured_at=reading.updated,
         )
 
     # ---- planning ------------------------------------------------------------------

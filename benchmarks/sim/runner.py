@@ -11,6 +11,7 @@ its commands reach the chargers. Energy flows are integrated over the step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 import math
 import time
 from typing import Protocol, cast
@@ -161,7 +162,9 @@ def run(scenario: Scenario, policy: Policy) -> Trace:
             due = (k + 3 * j) % charger_every == 0 and ev.plugged
             if status is not statuses[cid] or due or plug_events[j]:
                 statuses[cid] = status
-                view.chargers[cid] = _reading(ev, status, view.chargers[cid], metered=due)
+                view.chargers[cid] = _reading(
+                    ev, status, view.chargers[cid], metered=due, at=s.at(now_s)
+                )
                 view.pushed.add(cid)
             if plug_events[j] or (ev.plugged and (k + 7 * j) % soc_every == 0):
                 view.soc_pct[cid] = round(ev.soc, s.soc_decimals) if ev.plugged else None
@@ -184,11 +187,14 @@ def run(scenario: Scenario, policy: Policy) -> Trace:
 
 
 def _reading(
-    ev: SimEv, status: ChargerStatus, last: ChargerReading, *, metered: bool
+    ev: SimEv, status: ChargerStatus, last: ChargerReading, *, metered: bool, at: datetime
 ) -> ChargerReading:
-    """A charger push: StatusNotification alone, or MeterValues (currents, energy) too."""
+    """A charger push: StatusNotification alone, or MeterValues (currents, energy) too.
+
+    ``updated`` is the push's time, as the drivers stamp every new reading.
+    """
     if not ev.plugged:
-        return ChargerReading(status=status)
+        return ChargerReading(status=status, updated=at)
     if not metered and last.status is not ChargerStatus.AVAILABLE:
         return ChargerReading(
             status=status,
@@ -196,6 +202,7 @@ def _reading(
             currents_a=last.currents_a,
             session_energy_kwh=last.session_energy_kwh,
             active_phases=last.active_phases,
+            updated=at,
         )
     currents = ev.charger_currents()
     active = sum(1 for c in currents if c > 1.0)  # as the OCPP driver infers it
@@ -205,6 +212,7 @@ def _reading(
         currents_a=currents,
         session_energy_kwh=ev.session_kwh,
         active_phases=active or None,
+        updated=at,
     )
 
 
