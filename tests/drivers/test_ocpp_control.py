@@ -21,6 +21,8 @@ from custom_components.smart_charging.drivers.ocpp import (
     ProfilePurpose,
     RateUnit,
 )
+from custom_components.smart_charging.drivers.ocpp.control import LimitControl
+from custom_components.smart_charging.drivers.ocpp.profiles import live_profile
 
 from .ocpp_helpers import (
     ClientFactory,
@@ -280,6 +282,60 @@ async def test_composite_not_implemented_is_not_asked_again(
     await charger.async_apply(10, 3)
     assert charger.diagnostics()["composite_supported"] is False
     assert len(client.cp.calls["SetChargingProfile"]) == 3
+
+
+async def test_a_raise_asks_for_readings_while_the_car_follows(
+    server: OcppServer, clients: ClientFactory
+) -> None:
+    """After a raise the charger is asked for MeterValues at each follow-up delay."""
+    options = CompatOptions(follow_up_s=(0.01, 0.02))
+    charger, client = await boot_and_setup(server, clients, "CP1", options=options)
+    cp = client.cp
+    await charger.async_apply(16, 3)
+    for _ in options.follow_up_s:
+        asked = await cp.next_call("TriggerMessage")
+        assert asked["requested_message"] == "MeterValues"
+    assert charger.diagnostics()["trigger_supported"] is True
+
+
+def test_only_a_raise_counts_as_one() -> None:
+    """A higher limit is a raise; the same, a lower one or a pause are not."""
+    control = LimitControl()
+    raised = []
+    for amps in (16.0, 16.0, 8.0, 0.0, 10.0):
+        profile = live_profile(
+            CompatOptions(),
+            unit=RateUnit.AMPS,
+            current_a=amps,
+            phases=3,
+            voltage_v=230.0,
+            start=None,
+            stack_level=1,
+            switching=False,
+            transaction_id=None,
+        )
+        control.sent(profile, 3, accepted=True, now=0.0)
+        raised.append(control.raised)
+    assert raised == [True, False, False, False, True]
+
+
+async def test_a_charger_that_cannot_be_asked_is_not_asked_again(
+    server: OcppServer, clients: ClientFactory
+) -> None:
+    """Learned at setup (no TriggerMessage at all), or from a NotImplemented answer later."""
+
+    def without(cp: FakeChargePoint) -> None:
+        cp.route_map.pop("TriggerMessage")
+
+    options = CompatOptions(follow_up_s=(0.01, 0.02))
+    charger, _client = await boot_and_setup(server, clients, "CP1", options=options, setup=without)
+    assert charger.diagnostics()["trigger_supported"] is False
+    later, client = await boot_and_setup(server, clients, "CP2", options=options)
+    assert later.diagnostics()["trigger_supported"] is True
+    client.cp.trigger_status = "NotImplemented"
+    await later.async_apply(16, 3)
+    await client.cp.next_call("TriggerMessage")
+    await wait_until(later, lambda c: c.diagnostics()["trigger_supported"] is False)
 
 
 async def test_pause_by_remote_stop(server: OcppServer, clients: ClientFactory) -> None:

@@ -146,6 +146,10 @@ def test_limits_never_round_up() -> None:
         {"call_timeout_s": 0},
         {"meter_interval_s": 0},
         {"id_tag": "x" * 21},
+        {"follow_up_s": (6.0, 3.0)},
+        {"follow_up_s": (0.0,)},
+        {"follow_up_s": (61.0,)},
+        {"follow_up_s": tuple(range(1, 12))},
     ],
 )
 def test_invalid_options(kwargs: dict[str, Any]) -> None:

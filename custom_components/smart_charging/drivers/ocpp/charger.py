@@ -26,7 +26,13 @@ from ..base import (
     Listeners,
     same_reading,
 )
-from .calls import composite_limit, remote_start, remote_stop, set_charging_profile
+from .calls import (
+    composite_limit,
+    remote_start,
+    remote_stop,
+    set_charging_profile,
+    trigger_message,
+)
 from .compat import CompatOptions, PhaseSwitching, ServerConfig
 from .configure import ChargePointSetup, configure
 from .control import Command, LimitControl, Plan
@@ -56,6 +62,8 @@ class OcppCharger:
         self._control = LimitControl()
         self._push_task: asyncio.Task[None] | None = None
         self._composite_supported = True
+        self._trigger_supported = True
+        self._follow_task: asyncio.Task[None] | None = None
         self._listeners = Listeners(cp_id)
 
     # ---- ChargerDriver --------------------------------------------------------------
@@ -160,6 +168,7 @@ class OcppCharger:
             "max_stack_level": setup.max_stack_level if setup else None,
             "fallback_accepted": setup.fallback_accepted if setup else None,
             "composite_supported": self._composite_supported,
+            "trigger_supported": self.trigger_supported,
         }
 
     # ---- connection (server side) ---------------------------------------------------
@@ -299,14 +308,58 @@ class OcppCharger:
             changed = self._control.sent(profile, plan.phases, accepted=accepted, now=now)
             if not accepted:
                 _LOGGER.warning("%s: live profile %s", self._cp_id, status)
-            elif changed and self._composite_supported and not self._state.offered_seen:
-                await self._check_composite(session, profile)
+            else:
+                if self._control.raised:
+                    self._follow_up(session)
+                if changed and self._composite_supported and not self._state.offered_seen:
+                    await self._check_composite(session, profile)
             if flags != (self._control.rejected, self._control.mismatch):
                 self._publish()
         if plan.remote_start:
             self._control.started()
             status = await remote_start(session, options.id_tag, options.connector_id)
             _LOGGER.debug("%s: RemoteStartTransaction %s", self._cp_id, status)
+
+    @property
+    def trigger_supported(self) -> bool:
+        """Whether the charger sends MeterValues when asked (learned at setup and after)."""
+        setup = self._setup
+        return setup is not None and setup.meter_trigger and self._trigger_supported
+
+    def _follow_up(self, session: Session) -> None:
+        """After a raise, ask for readings while the car follows (``follow_up_s``).
+
+        The grid meter sees a car that starts drawing at once; until its charger reports,
+        that draw counts as house load and may cut the others. A newer raise starts the
+        series again. A charger that cannot be asked is not asked again.
+        """
+        delays = self._options.follow_up_s
+        if not delays or not self.trigger_supported:
+            return
+        if self._follow_task is not None and not self._follow_task.done():
+            self._follow_task.cancel()
+        self._follow_task = session.spawn(self._ask_readings(session, delays), "follow-up")
+
+    async def _ask_readings(self, session: Session, delays: tuple[float, ...]) -> None:
+        waited = 0.0
+        for delay in delays:
+            await asyncio.sleep(delay - waited)
+            waited = delay
+            try:
+                status = await trigger_message(session, "MeterValues", self._options.connector_id)
+            except ChargerCallError as err:
+                if err.code in ("NotImplemented", "NotSupported"):
+                    self._trigger_supported = False
+                    self._publish(force=True)
+                return
+            except DriverError:
+                return  # a slow or lost charger: the regular samples will do
+            if status != "Accepted":
+                _LOGGER.debug("%s: TriggerMessage(MeterValues) %s", self._cp_id, status)
+                if status == "NotImplemented":
+                    self._trigger_supported = False
+                    self._publish(force=True)
+                return
 
     async def _check_composite(self, session: Session, profile: Profile) -> None:
         try:

@@ -79,6 +79,10 @@ class CompatOptions:
     call_timeout_s: float = 5.0  # per CALL; keep it below the control cycle
     meter_interval_s: int = 10  # MeterValueSampleInterval
     settle_s: float = 30.0  # wait this long after a limit change before judging Current.Offered
+    # After a raise, ask for MeterValues (TriggerMessage) this long after it: the car
+    # follows in 5-10 s, and the grid meter sees it long before the next regular sample,
+    # when its draw would count as house load. () asks for nothing.
+    follow_up_s: tuple[float, ...] = (3.0, 6.0, 9.0, 12.0)
 
     def __post_init__(self) -> None:
         """Reject values no charger could use."""
@@ -98,6 +102,13 @@ class CompatOptions:
             raise ValueError("call_timeout_s, meter_interval_s and settle_s must be positive")
         if not 1 <= len(self.id_tag) <= 20:
             raise ValueError("id_tag must be 1 to 20 characters")
+        follow = self.follow_up_s
+        if (
+            len(follow) > 10
+            or list(follow) != sorted(follow)
+            or not all(0 < d <= 60 for d in follow)
+        ):
+            raise ValueError("follow_up_s: at most 10 increasing delays of up to 60 s")
 
 
 def _utcnow() -> datetime:

@@ -55,6 +55,7 @@ class ChargePointSetup:
     max_stack_level: int | None = None
     switching: bool = False
     fallback_accepted: bool = False
+    meter_trigger: bool = False  # TriggerMessage(MeterValues) was accepted
 
 
 def _int(value: str | None) -> int | None:
@@ -138,11 +139,14 @@ async def configure(
         status = await _attempt("fallback", cp_id, set_charging_profile(caller, per_connector))
     if status != "Accepted":
         _LOGGER.warning("%s: the safe fallback profile was refused (%s)", cp_id, status)
+    triggered: dict[str, str | None] = {}
     for requested, connector in (
         ("StatusNotification", None),
         ("MeterValues", options.connector_id),
     ):
-        await _attempt(requested, cp_id, trigger_message(caller, requested, connector))
+        triggered[requested] = await _attempt(
+            requested, cp_id, trigger_message(caller, requested, connector)
+        )
     return ChargePointSetup(
         configuration=configuration,
         measurands=measurands,
@@ -150,4 +154,5 @@ async def configure(
         max_stack_level=_int(configuration.get("ChargeProfileMaxStackLevel")),
         switching=switching,
         fallback_accepted=status == "Accepted",
+        meter_trigger=triggered["MeterValues"] == "Accepted",
     )

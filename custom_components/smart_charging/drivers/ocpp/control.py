@@ -67,6 +67,7 @@ class LimitControl:
         self._stopped_tx: int | None = None
         self._started_for_preparing = False
         self._voltage: float | None = None
+        self.raised = False  # the last accepted profile allows more than the one before
 
     def forget_sent(self) -> None:
         """Send again on the next plan (new connection, new setup, new options)."""
@@ -153,6 +154,8 @@ class LimitControl:
         previous = self._accepted
         self._accepted, self._accepted_phases = self._sent, phases
         changed = previous is None or previous.periods[0] != profile.periods[0]
+        before = 0.0 if previous is None else previous.first_limit
+        self.raised = changed and profile.first_limit > before
         if changed:
             self._changed_at = now
             self._mismatches = 0
