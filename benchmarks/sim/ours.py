@@ -10,7 +10,8 @@ known: ``inputs.ReportRhythm``), charger states through
 limit as the ``set_grid_limit`` action leaves it (an ``ExternalLimit`` without expiry, set
 and cleared by the relay blueprint). ``allocate`` runs with the settings
 ``site_settings.allocator_settings`` builds from default options plus the scenario's
-circuits; every command goes to the charger driver, which sends only what changed.
+circuits; every command goes to the charger driver, which sends only what changed, and
+after a raise asks the charger for readings (``follow_up_s``, TriggerMessage MeterValues).
 
 ``smart`` chargers are planned as ``smart.SmartPlanner`` plans them: needs from the car's
 SoC and target ((target - SoC) x capacity / 0.9), minimum power 6 A x phases, maximum power
@@ -36,6 +37,7 @@ import time
 from custom_components.smart_charging.charger import site_currents
 from custom_components.smart_charging.const import DEFAULT_CONTROL_INTERVAL, DEFAULT_MAX_INPUT_AGE
 from custom_components.smart_charging.drivers.base import ChargerStatus
+from custom_components.smart_charging.drivers.ocpp import CompatOptions
 from custom_components.smart_charging.engine.allocation import AllocationMemory
 from custom_components.smart_charging.engine.allocator import allocate
 from custom_components.smart_charging.engine.model import (
@@ -92,6 +94,8 @@ class Ours:
     """The coordinator loop around ``allocate`` (and ``plan`` for smart chargers)."""
 
     name = "ours"
+    # The OCPP driver asks for MeterValues this long after a raise (``follow_up_s``).
+    follow_up_s = CompatOptions().follow_up_s
 
     def __init__(
         self,

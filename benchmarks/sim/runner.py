@@ -117,6 +117,9 @@ def run(scenario: Scenario, policy: Policy) -> Trace:
     view.chargers = {ev.charger.id: ChargerReading(status=ChargerStatus.AVAILABLE) for ev in evs}
     view.soc_pct = {ev.charger.id: None for ev in evs}
     statuses = {ev.charger.id: ChargerStatus.AVAILABLE for ev in evs}
+    # Readings a policy asks for after a raise (our OCPP driver's TriggerMessage).
+    follow_up_s: tuple[float, ...] = getattr(policy, "follow_up_s", ())
+    asked: dict[str, list[float]] = {ev.charger.id: [] for ev in evs}
     previous_signal: float | None = None
     for k in range(n):
         now_s = k * step
@@ -159,7 +162,10 @@ def run(scenario: Scenario, policy: Policy) -> Trace:
         for j, ev in enumerate(evs):
             cid = ev.charger.id
             status = ev.status()
-            due = (k + 3 * j) % charger_every == 0 and ev.plugged
+            requested = bool(asked[cid]) and asked[cid][0] <= now_s
+            while asked[cid] and asked[cid][0] <= now_s:
+                asked[cid].pop(0)
+            due = ((k + 3 * j) % charger_every == 0 or requested) and ev.plugged
             if status is not statuses[cid] or due or plug_events[j]:
                 statuses[cid] = status
                 view.chargers[cid] = _reading(
@@ -175,6 +181,8 @@ def run(scenario: Scenario, policy: Policy) -> Trace:
         for cid, (current, phases) in policy.step(now_s, view).items():
             ev = evs[index_of[cid]]
             if abs(current - ev.offered_a) > 1e-9 or (phases != ev.phases_cmd and ev.plugged):
+                if current > ev.offered_a + 1e-9 and ev.plugged:
+                    asked[cid] = [now_s + d for d in follow_up_s]
                 ev.command(now_s, current, phases)
         for ev in evs:
             ev.integrate(step)
