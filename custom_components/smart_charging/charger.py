@@ -12,6 +12,7 @@ from .const import (
     CONF_CHARGER_PHASES,
     CONF_CIRCUIT,
     CONF_FALLBACK_CURRENT,
+    CONF_FOLLOW_UP_READINGS,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
     CONF_MODBUS_HOST,
@@ -90,6 +91,9 @@ class VehicleSensors:
         return cls(options.get(CONF_SOC_ENTITY), options.get(CONF_TEMPERATURE_ENTITY))
 
 
+FOLLOW_UP_S: Final = CompatOptions().follow_up_s
+
+
 def compat_options(options: Mapping[str, Any], voltage_v: float) -> CompatOptions:
     """Build a charger's OCPP compatibility options from its entry options."""
     values = {**DEFAULT_CHARGER_OPTIONS, **options}
@@ -102,6 +106,7 @@ def compat_options(options: Mapping[str, Any], voltage_v: float) -> CompatOption
             PhaseSwitching.ENABLED if values[CONF_CAN_SWITCH_PHASES] else PhaseSwitching.DISABLED
         ),
         remote_start=bool(values[CONF_REMOTE_START]),
+        follow_up_s=FOLLOW_UP_S if values[CONF_FOLLOW_UP_READINGS] else (),
         safe_current_a=float(values[CONF_SAFE_CURRENT]),
         supply_phases=int(values[CONF_CHARGER_PHASES]),
         nominal_voltage_v=voltage_v,

@@ -85,6 +85,7 @@ CONF_PROFILE_PURPOSE: Final = "profile_purpose"
 CONF_SKIP_VALIDATION: Final = "skip_schema_validation"
 CONF_SAFE_CURRENT: Final = "safe_current"
 CONF_REMOTE_START: Final = "remote_start"
+CONF_FOLLOW_UP_READINGS: Final = "follow_up_readings"
 
 DEFAULT_MIN_CURRENT: Final = 6
 DEFAULT_MAX_CURRENT: Final = 16

@@ -25,6 +25,7 @@ from .const import (
     CONF_CAN_SWITCH_PHASES,
     CONF_CHARGER_PHASES,
     CONF_FALLBACK_CURRENT,
+    CONF_FOLLOW_UP_READINGS,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
     CONF_PHASE_WIRING,
@@ -79,6 +80,7 @@ DEFAULT_CHARGER_OPTIONS: dict[str, Any] = {
     CONF_SKIP_VALIDATION: False,
     CONF_SAFE_CURRENT: float(DEFAULT_SAFE_CURRENT),
     CONF_REMOTE_START: False,
+    CONF_FOLLOW_UP_READINGS: True,
 }
 
 
@@ -89,6 +91,7 @@ OCPP_ONLY = frozenset(
         CONF_PROFILE_PURPOSE,
         CONF_SKIP_VALIDATION,
         CONF_REMOTE_START,
+        CONF_FOLLOW_UP_READINGS,
     }
 )
 WIRING = (CONF_CHARGER_PHASES, CONF_PHASE_WIRING, CONF_MIN_CURRENT, CONF_MAX_CURRENT)
@@ -135,6 +138,7 @@ def _full_charger_schema() -> vol.Schema:
             vol.Required(CONF_SKIP_VALIDATION, default=False): BooleanSelector(),
             vol.Required(CONF_SAFE_CURRENT, default=defaults[CONF_SAFE_CURRENT]): _amps(0, 32),
             vol.Required(CONF_REMOTE_START, default=False): BooleanSelector(),
+            vol.Required(CONF_FOLLOW_UP_READINGS, default=True): BooleanSelector(),
         }
     )
 

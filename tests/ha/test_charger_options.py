@@ -19,6 +19,7 @@ from custom_components.smart_charging.const import (
     CONF_DERATE_MIN,
     CONF_DERATE_START,
     CONF_FALLBACK_CURRENT,
+    CONF_FOLLOW_UP_READINGS,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
     CONF_PHASE_WIRING,
@@ -323,3 +324,16 @@ async def test_phase_mode_select(hass: HomeAssistant, site_entry: MockConfigEntr
     gone = hass.states.get(PHASE_MODE)
     assert gone is not None
     assert (gone.state, gone.attributes.get("restored")) == ("unavailable", True)
+
+
+@pytest.mark.usefixtures("site_inputs")
+async def test_follow_up_readings_can_be_turned_off(
+    hass: HomeAssistant, site_entry: MockConfigEntry
+) -> None:
+    """On by default (TriggerMessage after a raise); off for firmware that dislikes it."""
+    default = charger_entry(hass)
+    quiet = charger_entry(hass, "CP2", **{CONF_FOLLOW_UP_READINGS: False})
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    assert default.runtime_data.handle.driver.options.follow_up_s == (3.0, 6.0, 9.0, 12.0)
+    assert quiet.runtime_data.handle.driver.options.follow_up_s == ()
