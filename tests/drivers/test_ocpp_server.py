@@ -193,6 +193,47 @@ async def test_basic_auth(make_server: Any, clients: ClientFactory) -> None:
     assert charger.accepted
 
 
+async def test_a_charge_points_own_password_replaces_the_sites(
+    make_server: Any, clients: ClientFactory
+) -> None:
+    """CP1 has its own key: the site's password no longer opens CP1, nor CP1's any other."""
+    own = {"CP1": "cp1-own-key-0123456"}
+    server: OcppServer = await make_server(
+        config={"password": "site-wide-0123456", "charger_password": own.get}
+    )
+    for cp_id, password in (
+        ("CP1", "site-wide-0123456"),
+        ("CP2", "cp1-own-key-0123456"),
+    ):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await clients.connect(server.port, cp_id, auth=aiohttp.BasicAuth(cp_id, password))
+        assert err.value.status == 401
+    first, _ = await boot_and_setup(
+        server, clients, "CP1", auth=aiohttp.BasicAuth("CP1", "cp1-own-key-0123456")
+    )
+    second, _ = await boot_and_setup(
+        server, clients, "CP2", auth=aiohttp.BasicAuth("CP2", "site-wide-0123456")
+    )
+    assert first.accepted
+    assert second.accepted
+
+
+async def test_a_charge_points_own_password_without_a_site_password(
+    make_server: Any, clients: ClientFactory
+) -> None:
+    """Only CP1 must authenticate; its authenticated reconnect replaces the old socket."""
+    server: OcppServer = await make_server(config={"charger_password": {"CP1": "k" * 16}.get})
+    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+        await clients.connect(server.port, "CP1")
+    assert err.value.status == 401
+    await boot_and_setup(server, clients, "CP2")
+    auth = aiohttp.BasicAuth("CP1", "k" * 16)
+    _charger, first = await boot_and_setup(server, clients, "CP1", auth=auth)
+    second = await clients.connect(server.port, "CP1", auth=auth)
+    assert await first.closed() == aiohttp.WSCloseCode.POLICY_VIOLATION
+    assert (await second.cp.boot()).status == "Accepted"
+
+
 async def test_malformed_basic_auth_header(make_server: Any) -> None:
     server: OcppServer = await make_server(config={"password": "secret"})
     async with aiohttp.ClientSession() as session:

@@ -122,6 +122,9 @@ class ServerConfig:
     host: str | None = None  # None: every interface
     port: int = DEFAULT_PORT  # 0: any free port (see ``OcppServer.port``)
     password: str | None = None  # security profile 1: Basic Auth, user = charge point id
+    # A charge point's own password (its AuthorizationKey), when it has one: it replaces
+    # the site-wide ``password`` for that id, so one charger's key cannot pass as another.
+    charger_password: Callable[[str], str | None] = field(default=lambda _cp_id: None, repr=False)
     ssl_context: ssl.SSLContext | None = None  # security profile 2: TLS >= 1.2
     heartbeat_interval_s: int = 300  # the interval in an Accepted BootNotification
     pending_interval_s: int = 60  # the retry interval in a Pending/Rejected one

@@ -2,7 +2,8 @@
 
 Handshake, in order (each refusal happens before the upgrade):
 1. charge point id = last path segment, percent-decoded; empty/overlong → HTTP 400;
-2. Basic Auth when a password is configured (user = id) → HTTP 401 when wrong/missing;
+2. Basic Auth when a password applies (the charge point's own, else the site-wide one;
+   user = id) → HTTP 401 when wrong/missing;
 3. ``admission(id)``: REJECT → HTTP 404;
 4. duplicate id: a second connection while one is open → HTTP 409, unless Basic Auth is
    on and passed, in which case it *replaces* the old one (a charger that lost its
@@ -202,11 +203,15 @@ class OcppServer:
 
     # ---- connections ----------------------------------------------------------------
 
+    def _password(self, cp_id: str) -> str | None:
+        """The password a charge point must present: its own, else the site's (or none)."""
+        return self._config.charger_password(cp_id) or self._config.password
+
     def _refusal(self, request: web.Request, cp_id: str) -> web.Response | None:
         """Return the HTTP answer that refuses this handshake, or None to go on."""
         if request.headers.get(hdrs.UPGRADE, "").lower() != "websocket":
             return web.Response(status=400, text="OCPP-J needs a websocket")
-        password = self._config.password
+        password = self._password(cp_id)
         if password and not basic_auth_ok(request.headers.get(hdrs.AUTHORIZATION), cp_id, password):
             _LOGGER.warning("OCPP %s: wrong or missing credentials", cp_id)
             return web.Response(status=401, headers={hdrs.WWW_AUTHENTICATE: 'Basic realm="OCPP"'})
@@ -258,7 +263,7 @@ class OcppServer:
             return websocket
         old = self._sessions.get(cp_id)
         if old is not None and not old.closed:
-            if not config.password:  # another connection won the race since the check
+            if not self._password(cp_id):  # another connection won the race since the check
                 _LOGGER.warning("OCPP %s: refused a second connection while one is open", cp_id)
                 await connection.close(WSCloseCode.POLICY_VIOLATION, "already connected")
                 return websocket
