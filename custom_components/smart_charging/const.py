@@ -54,6 +54,7 @@ CONF_OCPP_ENABLED: Final = "ocpp_enabled"
 CONF_OCPP_HOST: Final = "ocpp_host"
 CONF_OCPP_PORT: Final = "ocpp_port"
 CONF_OCPP_PASSWORD: Final = "ocpp_password"  # noqa: S105 - a config key, not a secret
+OCPP_PASSWORD_LENGTH: Final = (16, 40)  # characters, as OCPP 1.6 security profile 1 asks
 CONF_OCPP_CERTFILE: Final = "ocpp_certfile"
 CONF_OCPP_KEYFILE: Final = "ocpp_keyfile"
 CONF_OCPP_AUTO_ACCEPT: Final = "ocpp_auto_accept"

@@ -17,6 +17,9 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
     TimeSelector,
 )
 import voluptuous as vol
@@ -28,6 +31,7 @@ from .const import (
     CONF_FOLLOW_UP_READINGS,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
+    CONF_OCPP_PASSWORD,
     CONF_PHASE_WIRING,
     CONF_PRIORITY,
     CONF_PROFILE_PURPOSE,
@@ -42,6 +46,7 @@ from .const import (
     DEFAULT_MAX_CURRENT,
     DEFAULT_MIN_CURRENT,
     DEFAULT_SAFE_CURRENT,
+    OCPP_PASSWORD_LENGTH,
 )
 from .drivers.ocpp import ProfilePurpose, RateUnit
 from .engine.model import Phase
@@ -92,6 +97,7 @@ OCPP_ONLY = frozenset(
         CONF_SKIP_VALIDATION,
         CONF_REMOTE_START,
         CONF_FOLLOW_UP_READINGS,
+        CONF_OCPP_PASSWORD,
     }
 )
 WIRING = (CONF_CHARGER_PHASES, CONF_PHASE_WIRING, CONF_MIN_CURRENT, CONF_MAX_CURRENT)
@@ -139,6 +145,9 @@ def _full_charger_schema() -> vol.Schema:
             vol.Required(CONF_SAFE_CURRENT, default=defaults[CONF_SAFE_CURRENT]): _amps(0, 32),
             vol.Required(CONF_REMOTE_START, default=False): BooleanSelector(),
             vol.Required(CONF_FOLLOW_UP_READINGS, default=True): BooleanSelector(),
+            vol.Optional(CONF_OCPP_PASSWORD): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
         }
     )
 
@@ -156,6 +165,9 @@ def validate_charger(user_input: Mapping[str, Any]) -> dict[str, str]:
         errors[CONF_FALLBACK_CURRENT] = "fallback_below_min"
     elif fallback is not None and float(fallback) > maximum:
         errors[CONF_FALLBACK_CURRENT] = "above_max"
+    password = user_input.get(CONF_OCPP_PASSWORD)
+    if password and not OCPP_PASSWORD_LENGTH[0] <= len(password) <= OCPP_PASSWORD_LENGTH[1]:
+        errors[CONF_OCPP_PASSWORD] = "password_length"
     safe = float(user_input[CONF_SAFE_CURRENT])
     if 0 < safe < 6:
         errors[CONF_SAFE_CURRENT] = "safe_below_6"

@@ -56,6 +56,7 @@ from .const import (
     MAX_VOLTAGE,
     MIN_FUSE_A,
     MIN_VOLTAGE,
+    OCPP_PASSWORD_LENGTH,
 )
 from .drivers.ocpp import create_ssl_context
 from .engine.model import BatterySignConvention, SignConvention
@@ -188,7 +189,7 @@ async def validate_ocpp(
     if not user_input.get(CONF_OCPP_ENABLED):
         return errors
     password = user_input.get(CONF_OCPP_PASSWORD)
-    if password and not 16 <= len(password) <= 40:
+    if password and not OCPP_PASSWORD_LENGTH[0] <= len(password) <= OCPP_PASSWORD_LENGTH[1]:
         errors[CONF_OCPP_PASSWORD] = "password_length"
     cert, key = user_input.get(CONF_OCPP_CERTFILE), user_input.get(CONF_OCPP_KEYFILE)
     if bool(cert) != bool(key):

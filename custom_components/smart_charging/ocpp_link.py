@@ -70,6 +70,7 @@ class OcppLink:
                 host=self.options.get(CONF_OCPP_HOST) or None,
                 port=port,
                 password=self.options.get(CONF_OCPP_PASSWORD) or None,
+                charger_password=self.charger_password,
                 ssl_context=ssl_context,
             ),
             admission=self.admission,
@@ -104,6 +105,16 @@ class OcppLink:
         if self.server is not None:
             await self.server.async_stop()
             self.server = None
+
+    @callback
+    def charger_password(self, cp_id: str) -> str | None:
+        """A confirmed charger's own OCPP password (its options), if it has one."""
+        entry = self._hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, charger_unique_id(cp_id)
+        )
+        if entry is None or entry.data.get(CONF_SITE_ENTRY_ID) != self._entry.entry_id:
+            return None
+        return entry.options.get(CONF_OCPP_PASSWORD) or None
 
     @callback
     def admission(self, cp_id: str) -> Admission:

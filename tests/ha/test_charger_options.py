@@ -22,6 +22,7 @@ from custom_components.smart_charging.const import (
     CONF_FOLLOW_UP_READINGS,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
+    CONF_OCPP_PASSWORD,
     CONF_PHASE_WIRING,
     CONF_SAFE_CURRENT,
     CONF_SOC_ENTITY,
@@ -116,14 +117,25 @@ async def test_charger_settings(hass: HomeAssistant, site_entry: MockConfigEntry
             ({**form, CONF_FALLBACK_CURRENT: 20}, {CONF_FALLBACK_CURRENT: "above_max"}),
             ({**form, CONF_SAFE_CURRENT: 4}, {CONF_SAFE_CURRENT: "safe_below_6"}),
             ({**form, CONF_SAFE_CURRENT: 20}, {CONF_SAFE_CURRENT: "above_max"}),
+            ({**form, CONF_OCPP_PASSWORD: "short"}, {CONF_OCPP_PASSWORD: "password_length"}),
         ],
     )
-    await _done(hass, result, {**form, CONF_FALLBACK_CURRENT: 0, CONF_MAX_CURRENT: 32})
+    await _done(
+        hass,
+        result,
+        {
+            **form,
+            CONF_FALLBACK_CURRENT: 0,
+            CONF_MAX_CURRENT: 32,
+            CONF_OCPP_PASSWORD: "this-charger-0123456",
+        },
+    )
     assert entry.state is ConfigEntryState.LOADED
     config = entry.runtime_data.handle.config
     assert (config.phases, config.phase, config.max_current_a) == (1, Phase.L2, 32.0)
     assert config.fallback_current_a == 0.0
     assert entry.options[CONF_SOC_ENTITY] == SOC  # the car's group is kept
+    assert entry.options[CONF_OCPP_PASSWORD] == "this-charger-0123456"
 
 
 @pytest.mark.usefixtures("site_inputs", "car_sensors")

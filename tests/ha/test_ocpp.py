@@ -16,6 +16,7 @@ from custom_components.smart_charging.const import (
     CONF_CHARGE_POINT_ID,
     CONF_MAX_CURRENT,
     CONF_OCPP_AUTO_ACCEPT,
+    CONF_OCPP_PASSWORD,
     CONF_PROTOCOL,
     CONF_SITE_ENTRY_ID,
     DOMAIN,
@@ -121,6 +122,35 @@ async def test_ignored_charger_is_refused(
     with pytest.raises(aiohttp.WSServerHandshakeError) as err:
         await clients.connect(server_port(loaded_site), "CP9")
     assert err.value.status == 404
+
+
+async def test_a_charger_with_its_own_password(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """A charger's own password (its options) replaces the site's for its id only."""
+    site_key, own_key = "site-key-0123456789", "cp1-own-key-0123456"
+    hass.config_entries.async_update_entry(
+        site_entry, options={**site_entry.options, CONF_OCPP_PASSWORD: site_key}
+    )
+    entry = charger_entry(hass, **{CONF_OCPP_PASSWORD: own_key})
+    charger_entry(hass, "CP2")
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    port = server_port(site_entry)
+    for cp_id, key in ((CP, site_key), ("CP2", own_key)):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await clients.connect(port, cp_id, auth=aiohttp.BasicAuth(cp_id, key))
+        assert err.value.status == 401
+    client = await clients.connect(port, CP, auth=aiohttp.BasicAuth(CP, own_key))
+    assert (await client.cp.boot()).status == "Accepted"
+    other = await clients.connect(port, "CP2", auth=aiohttp.BasicAuth("CP2", site_key))
+    assert (await other.cp.boot()).status == "Accepted"
+    # Changed in the charger's options, the new password applies at the next connection.
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_OCPP_PASSWORD: "cp1-new-key-0123456"}
+    )
+    await hass.async_block_till_done()
+    assert site_entry.runtime_data.ocpp.charger_password(CP) == "cp1-new-key-0123456"
 
 
 async def _charging(client: Client, amps: float) -> None:
