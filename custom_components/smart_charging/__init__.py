@@ -92,7 +92,7 @@ async def _async_setup_site(hass: HomeAssistant, entry: SmartChargingConfigEntry
     link = OcppLink(hass, entry)
     entry.runtime_data = SmartChargingRuntimeData(coordinator=coordinator, ocpp=link)
     entry.async_on_unload(coordinator.async_start())
-    entry.async_on_unload(coordinator.async_clear_issues)
+    entry.async_on_unload(coordinator.issues.clear)
     entry.async_on_unload(coordinator.prices.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await link.async_start()

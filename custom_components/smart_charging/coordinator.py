@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -40,7 +39,7 @@ from .const import (
     LOGGER,
     REFRESH_COOLDOWN_S,
 )
-from .control import CommandDispatcher, OverdrawWatch
+from .control import CommandDispatcher
 from .engine.allocation import AllocationMemory, AllocationResult
 from .engine.allocator import allocate
 from .engine.model import (
@@ -48,7 +47,6 @@ from .engine.model import (
     ExternalLimit,
     InputReading,
     InputRole,
-    InputStatus,
     PhaseValues,
     SignConvention,
     SiteConfig,
@@ -74,7 +72,7 @@ from .inputs import (
     read_price,
 )
 from .prices import PriceFeed
-from .repairs import IssueSet
+from .repairs import SiteIssues
 from .session import Sample, surplus_share_w
 from .site_settings import (
     allocator_settings,
@@ -203,21 +201,8 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.battery_sign = BatterySignConvention(
             entry.data.get(CONF_BATTERY_SIGN, BatterySignConvention.DISCHARGE_POSITIVE)
         )
-        entry_id = entry.entry_id
-        self._missing_inputs = IssueSet(
-            hass,
-            "input_missing",
-            ir.IssueSeverity.ERROR,
-            lambda entity_id: f"input_missing_{entry_id}_{entity_id}",
-        )
-        self._ignoring_chargers = IssueSet(
-            hass,
-            "charger_limit_ignored",
-            ir.IssueSeverity.WARNING,
-            lambda charger_id: f"charger_limit_ignored_{charger_id}",
-        )
+        self.issues = SiteIssues(hass, entry.entry_id, entry.title)
         self.chargers: dict[str, ChargerHandle] = {}
-        self._overdraw = OverdrawWatch()
         self.memory = AllocationMemory()
         self._settings: AllocatorSettings | None = None
         self.grid_limit: ExternalLimit | None = None
@@ -225,12 +210,6 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self.smart = SmartPlanner()
         price_entity = entry.data.get(CONF_PRICE)
         self.prices = PriceFeed(hass, entry.options, price_entity, self._async_new_plan_data)
-        self._price_problems = IssueSet(
-            hass,
-            "price_data_unrecognised",
-            ir.IssueSeverity.WARNING,
-            lambda source: f"price_data_unrecognised_{entry_id}_{source}",
-        )
         self.dispatcher = CommandDispatcher(hass, entry)
 
     @callback
@@ -246,7 +225,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             remove_listener()
             if self.chargers.get(handle.charger_id) is handle:
                 del self.chargers[handle.charger_id]
-                self._overdraw.forget(handle.charger_id)
+                self.issues.overdraw.forget(handle.charger_id)
                 self._settings = None
             self.dispatcher.async_forget(handle.charger_id)
 
@@ -404,7 +383,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 house_load_kw=self.prices.house_load_kw,
             ),
         )
-        self._price_problems.sync(self.prices.problems)
+        self.issues.sync_prices(self.prices.problems)
         snapshot = replace(
             self._with_chargers(site_snapshot),
             external_limit=combine_limits(
@@ -414,7 +393,14 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             circuits=circuit_states(self.hass, self.config_entry.options),
             control_paused=self.control_paused,
         )
-        self._update_issues(snapshot, now)
+        self.issues.update(
+            snapshot,
+            self.chargers,
+            self.memory,
+            now,
+            failing=self.dispatcher.failing,
+            settle=timedelta(seconds=self.allocator_settings().settle_time_s),
+        )
         if snapshot.failsafe:
             LOGGER.debug("Failsafe: unusable inputs %s", snapshot.failsafe_inputs)
         result = allocate(snapshot, self.allocator_settings(), self.memory, now)
@@ -469,40 +455,3 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                     ),
                 )
             )
-
-    def _update_issues(self, snapshot: SiteSnapshot, now: datetime) -> None:
-        """Repair issues for vanished input entities and chargers that ignore limits."""
-        title = self.config_entry.title
-        self._missing_inputs.sync(
-            {
-                r.entity_id: {"entity_id": r.entity_id, "site": title}
-                for r in snapshot.inputs
-                if r.status is InputStatus.MISSING
-            }
-        )
-        overdrawing = self._overdraw.check(
-            snapshot.chargers,
-            self.memory,
-            now,
-            online={cid for cid, handle in self.chargers.items() if handle.online},
-            failing=self.dispatcher.failing,
-            settle=timedelta(seconds=self.allocator_settings().settle_time_s),
-        )
-        flagged = self._ignoring_chargers.sync(
-            {
-                cid: {"charger": cid}
-                for cid, handle in self.chargers.items()
-                if handle.driver.reading.limit_mismatch
-                or handle.driver.reading.limit_rejected
-                or cid in overdrawing
-            }
-        )
-        for cid in flagged:
-            LOGGER.warning("Charger %s does not follow its limit", cid)
-
-    @callback
-    def async_clear_issues(self) -> None:
-        """Remove the repair issues this site raised (on unload)."""
-        self._missing_inputs.clear()
-        self._ignoring_chargers.clear()
-        self._price_problems.clear()

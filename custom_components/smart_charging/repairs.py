@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set as AbstractSet
+from datetime import datetime, timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN
+from .charger import ChargerHandle
+from .const import DOMAIN, LOGGER
+from .control import OverdrawWatch
+from .engine.allocation import AllocationMemory
+from .engine.model import InputStatus, SiteSnapshot
 
 
 class IssueSet:
@@ -52,3 +57,81 @@ class IssueSet:
     def clear(self) -> None:
         """Withdraw every issue of this kind."""
         self.sync({})
+
+
+class SiteIssues:
+    """The repair issues of one site.
+
+    Vanished inputs, chargers that ignore their limit, and price data that cannot be read.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, title: str) -> None:
+        """Describe the site's kinds of issue."""
+        self._title = title
+        self._missing_inputs = IssueSet(
+            hass,
+            "input_missing",
+            ir.IssueSeverity.ERROR,
+            lambda entity_id: f"input_missing_{entry_id}_{entity_id}",
+        )
+        self._ignoring_chargers = IssueSet(
+            hass,
+            "charger_limit_ignored",
+            ir.IssueSeverity.WARNING,
+            lambda charger_id: f"charger_limit_ignored_{charger_id}",
+        )
+        self._price_problems = IssueSet(
+            hass,
+            "price_data_unrecognised",
+            ir.IssueSeverity.WARNING,
+            lambda source: f"price_data_unrecognised_{entry_id}_{source}",
+        )
+        self.overdraw = OverdrawWatch()
+
+    def update(
+        self,
+        snapshot: SiteSnapshot,
+        chargers: Mapping[str, ChargerHandle],
+        memory: AllocationMemory,
+        now: datetime,
+        *,
+        failing: AbstractSet[str],
+        settle: timedelta,
+    ) -> None:
+        """Raise and withdraw the input and charger issues for this cycle."""
+        self._missing_inputs.sync(
+            {
+                r.entity_id: {"entity_id": r.entity_id, "site": self._title}
+                for r in snapshot.inputs
+                if r.status is InputStatus.MISSING
+            }
+        )
+        overdrawing = self.overdraw.check(
+            snapshot.chargers,
+            memory,
+            now,
+            online={cid for cid, handle in chargers.items() if handle.online},
+            failing=failing,
+            settle=settle,
+        )
+        flagged = self._ignoring_chargers.sync(
+            {
+                cid: {"charger": cid}
+                for cid, handle in chargers.items()
+                if handle.driver.reading.limit_mismatch
+                or handle.driver.reading.limit_rejected
+                or cid in overdrawing
+            }
+        )
+        for cid in flagged:
+            LOGGER.warning("Charger %s does not follow its limit", cid)
+
+    def sync_prices(self, problems: Mapping[str, dict[str, str]]) -> None:
+        """Raise and withdraw the issues of unreadable price sources."""
+        self._price_problems.sync(problems)
+
+    def clear(self) -> None:
+        """Withdraw every issue of the site (on unload)."""
+        self._missing_inputs.clear()
+        self._ignoring_chargers.clear()
+        self._price_problems.clear()
