@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import ssl
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,6 +16,7 @@ from custom_components.smart_charging.drivers.ocpp import (
     CompatOptions,
     ProfilePurpose,
     RateUnit,
+    transport,
 )
 from custom_components.smart_charging.drivers.ocpp.calls import (
     change_configuration,
@@ -278,3 +280,22 @@ async def test_outgoing_calls_fit_the_schemas() -> None:
 def test_a_callerror_without_details_is_accepted() -> None:
     assert check_frame('[4,"a","GenericError","oops"]') == Frame(MessageType.CALL_ERROR, "a")
     assert isinstance(check_frame('[4,"a","GenericError"]'), Rejection)
+
+
+def test_tls_failures_are_logged_once_a_minute_per_reason(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transport, "_tls_reported", {})
+    clock = iter([100.0, 130.0, 161.0, 161.0, 161.0])
+    monkeypatch.setattr(transport, "_now", lambda: next(clock))
+
+    def failure(reason: str) -> ssl.SSLError:
+        err = ssl.SSLError(1, f"[SSL: {reason}] {reason.lower()}")
+        err.reason = reason
+        return err
+
+    for err in (failure("NO_SHARED_CIPHER"),) * 3 + (failure("HTTP_REQUEST"),):
+        transport._report_tls(err)
+    transport._report_tls(ssl.SSLEOFError(8, "EOF occurred"))  # a peer that hung up
+    reasons = [r.getMessage().split("(", 1)[1].split(")", 1)[0] for r in caplog.records]
+    assert reasons == ["NO_SHARED_CIPHER", "NO_SHARED_CIPHER", "HTTP_REQUEST"]

@@ -55,6 +55,7 @@ from custom_components.smart_charging.drivers.ocpp import (
     OcppCharger,
     OcppServer,
     create_ssl_context,
+    transport,
 )
 from tests.drivers.conftest import admissions, clock, make_server  # noqa: F401 (fixtures)
 from tests.drivers.ocpp_helpers import (
@@ -417,7 +418,9 @@ async def test_tls_handshake_failures_create_nothing(
     make_server: Callable[..., Any],  # noqa: F811
     clients: ClientFactory,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(transport, "_tls_reported", {})  # no earlier test's rate limit
     context = create_ssl_context(str(pki.server_cert), str(pki.server_key))
     server: OcppServer = await make_server(config={"ssl_context": context, "password": PASSWORD})
     auth = aiohttp.BasicAuth("CP-TLS", PASSWORD)
@@ -439,6 +442,15 @@ async def test_tls_handshake_failures_create_nothing(
         assert isinstance(error, aiohttp.ClientConnectorCertificateError), repr(error)
     plain = await _tls_attempt(port, "CP-TLS", auth=auth, scheme="ws")
     assert isinstance(plain, aiohttp.ClientError), repr(plain)
+    # The server says why where TLS tells it (asyncio alone would not): plain HTTP on the
+    # TLS port. A client that rejects the certificate just drops the connection here.
+    failures = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.getMessage().startswith("OCPP: a TLS connection")
+    ]
+    assert len(failures) == 1, failures
+    assert "(HTTP_REQUEST)" in failures[0]
     # The server asks for no client certificate: one it would not trust changes nothing,
     # and without the key the request is still refused (401, logged).
     rogue = _client_context(pki.ca, (pki.rogue_cert, pki.rogue_key))

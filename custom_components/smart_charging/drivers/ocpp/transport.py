@@ -8,10 +8,12 @@ configured port, not Home Assistant's http server.
 from __future__ import annotations
 
 import binascii
+from collections.abc import Buffer
 import hmac
 import logging
 import ssl
-from typing import Final
+import time
+from typing import Any, Final
 from urllib.parse import unquote
 
 from aiohttp import BasicAuth, WSCloseCode, web
@@ -64,9 +66,67 @@ def offers_subprotocol(header: str | None) -> bool:
     return SUBPROTOCOL in {p.strip() for p in (header or "").split(",")}
 
 
+TLS_REPORT_INTERVAL_S: Final = 60.0  # one warning per failure reason and minute
+_tls_reported: dict[str, float] = {}
+_now = time.monotonic
+
+
+class _ReportingSSLObject(ssl.SSLObject):
+    """An SSL object that logs why a TLS connection failed.
+
+    asyncio reports those only in its debug mode, so a charger that speaks plain
+    websockets to the TLS port, offers only old TLS versions or no common cipher, or sends
+    an alert, would be refused without a word. The reason is logged, at most once a minute
+    per reason; the peer's address is not known at this layer. A clean or abrupt close is
+    not a failure (a client that rejects the certificate and just hangs up stays silent).
+    """
+
+    def do_handshake(self) -> None:
+        """Run the handshake; log why it failed, if it did."""
+        try:
+            super().do_handshake()
+        except ssl.SSLError as err:
+            _report_tls(err)
+            raise
+
+    def read(self, len: int = 1024, buffer: Buffer | None = None) -> Any:  # noqa: A002
+        """Read; log an alert the peer sent (a certificate it did not accept)."""
+        try:
+            return super().read(len, buffer)
+        except ssl.SSLError as err:
+            _report_tls(err)
+            raise
+
+
+_QUIET: Final = (
+    ssl.SSLWantReadError,  # the normal course of non-blocking TLS
+    ssl.SSLWantWriteError,
+    ssl.SSLZeroReturnError,  # a clean close
+    ssl.SSLEOFError,  # a peer that went away
+)
+
+
+def _report_tls(err: ssl.SSLError) -> None:
+    if isinstance(err, _QUIET):
+        return
+    reason = str(err.reason or err.strerror or err)
+    now = _now()
+    if now - _tls_reported.get(reason, -TLS_REPORT_INTERVAL_S) >= TLS_REPORT_INTERVAL_S:
+        _tls_reported[reason] = now
+        _LOGGER.warning(
+            "OCPP: a TLS connection failed (%s): a charger that does not trust the server's"
+            " certificate, or one not using wss://",
+            reason,
+        )
+
+
 def secure_context(context: ssl.SSLContext) -> ssl.SSLContext:
-    """Raise a server context's minimum to TLS 1.2 (security profile 2) and return it."""
+    """Raise a server context's minimum to TLS 1.2 (security profile 2) and return it.
+
+    Failed handshakes are logged (``_ReportingSSLObject``).
+    """
     context.minimum_version = max(context.minimum_version, ssl.TLSVersion.TLSv1_2)
+    context.sslobject_class = _ReportingSSLObject
     return context
 
 
