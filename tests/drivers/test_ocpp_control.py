@@ -299,24 +299,24 @@ async def test_a_raise_asks_for_readings_while_the_car_follows(
 
 
 def test_only_a_raise_counts_as_one() -> None:
-    """A higher limit is a raise; the same, a lower one or a pause are not."""
+    """A higher limit, or the same on more phases, is a raise; the rest are not."""
     control = LimitControl()
     raised = []
-    for amps in (16.0, 16.0, 8.0, 0.0, 10.0):
+    for amps, phases in ((16.0, 3), (16.0, 3), (8.0, 3), (0.0, 3), (10.0, 3), (10.0, 1), (10.0, 3)):
         profile = live_profile(
             CompatOptions(),
             unit=RateUnit.AMPS,
             current_a=amps,
-            phases=3,
+            phases=phases,
             voltage_v=230.0,
             start=None,
             stack_level=1,
-            switching=False,
+            switching=True,
             transaction_id=None,
         )
-        control.sent(profile, 3, accepted=True, now=0.0)
+        control.sent(profile, phases, accepted=True, now=0.0)
         raised.append(control.raised)
-    assert raised == [True, False, False, False, True]
+    assert raised == [True, False, False, False, True, False, True]
 
 
 async def test_a_charger_that_cannot_be_asked_is_not_asked_again(

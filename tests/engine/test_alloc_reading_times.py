@@ -16,6 +16,7 @@ from custom_components.smart_charging.engine.model import (
     InputReading,
     InputRole,
     InputStatus,
+    Phase,
     PhaseValues,
 )
 
@@ -78,7 +79,8 @@ def test_readings_are_remembered_once_and_only_the_last_few() -> None:
         readings = remember_reading(readings, _state(second, second))  # seen again
     assert [amps[0] for _at, amps in readings] == [2, 3, 4, 5]
     assert len(readings) == READINGS_KEPT
-    assert remember_reading(readings, _state(9, 1)) == readings  # an older one is ignored
+    stepped_back = remember_reading(readings, _state(9, 1))  # the clock stepped back
+    assert [amps[0] for _at, amps in stepped_back] == [9]
 
 
 def _meter(load: float, reported_s: float) -> tuple[InputReading, ...]:
@@ -125,3 +127,39 @@ def test_a_rise_the_meter_has_not_seen_is_no_headroom() -> None:
         (19.0, 19.0, 19.0), chargers=chargers, requests=requests, inputs=_meter(19.0, 0)
     )
     assert currents(run(caught_up, settings, memory)) == {"a": 11.0, "b": 6.0}
+
+
+def test_the_unbalance_room_counts_the_lower_load_of_the_other_phases() -> None:
+    """An overstated house load on another phase must not widen the unbalance allowance.
+
+    A (one phase, L2) draws 16 A; the meter saw that, but A's reading before the meter's
+    report said 6 A, so lined up with the meter the house seems to draw 10 A on L2. The
+    unbalance room on L1 grows with the load of the other phases: there the lower
+    estimate (0 A on L2, by A's latest reading) counts, and B on L1 stays within 20 A.
+    """
+    a = ChargerConfig("a", phases=1, phase=Phase.L2, max_current_a=16.0)
+    b = ChargerConfig("b", phases=1, phase=Phase.L1, max_current_a=32.0)
+    settings = calm(a, b, fuse=63.0, unbalance_limit_a=20.0)
+    memory = AllocationMemory(
+        (
+            ChargerMemory(
+                "a",
+                current_a=16.0,
+                phases=1,
+                active=True,
+                started_at=at(-120),
+                readings=((at(-60), PhaseValues(0.0, 6.0, 0.0)),),
+            ),
+        )
+    )
+    snapshot = site_snapshot(
+        (0.0, 16.0, 30.0),
+        chargers=[
+            plugged("a", currents_a=PhaseValues(0.0, 16.0, 0.0), measured_at=at(-1)),
+            plugged("b"),
+        ],
+        requests=[wants("a"), wants("b")],
+        inputs=_meter(0.0, -5),
+    )
+    result = run(snapshot, settings, memory)
+    assert currents(result)["b"] <= 20.0 + 1e-9

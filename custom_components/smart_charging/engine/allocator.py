@@ -96,7 +96,13 @@ def allocate(
     surplus_w = _site_surplus(snapshot, works, settings, now)
     draws = [(w.path, w.draw) for w in works]
     table = build_table(
-        settings, tree, snapshot, draws=draws, external_w=external_w, surplus_w=surplus_w
+        settings,
+        tree,
+        snapshot,
+        draws=draws,
+        external_w=external_w,
+        surplus_w=surplus_w,
+        draws_now=[w.drawing for w in works],
     )
     initial = list(table.caps)
     for work in works:

@@ -80,8 +80,10 @@ def remember_reading(
 ) -> tuple[tuple[datetime, PhaseValues], ...]:
     """The remembered readings after this cycle: the current one added once."""
     at = state.measured_at
-    if at is None or (readings and readings[-1][0] >= at):
+    if at is None or (readings and readings[-1][0] == at):
         return readings
+    if readings and readings[-1][0] > at:  # the clock stepped back: start afresh
+        return ((at, state.currents_a),)
     return (*readings, (at, state.currents_a))[-READINGS_KEPT:]
 
 
@@ -177,8 +179,14 @@ def build_table(
     draws: list[tuple[tuple[int, ...], Draw]],
     external_w: float | None,
     surplus_w: float,
+    draws_now: list[Draw] | None = None,
 ) -> ResourceTable:
-    """Build the cycle's resources from the layout, the readings and the trusted draws."""
+    """Build the cycle's resources from the layout, the readings and the trusted draws.
+
+    ``draws`` are the chargers' currents as the meter saw them; ``draws_now`` (default: the
+    same) as they draw now. The unbalanced-load room grows with the load on the *other*
+    phases, so there the lower of the two estimates of that load counts.
+    """
     site = settings.site
     table = ResourceTable(site.voltage_v)
     node_draw = [[0.0, 0.0, 0.0] for _ in range(tree.node_count)]
@@ -197,8 +205,13 @@ def build_table(
         _add_circuit(table, settings, tree, node=node, readings=readings, ev=node_draw[node])
     if settings.unbalance_limit_a is not None and site.phases == 3:
         table.imbalance = len(table.caps)
+        now_total = [0.0, 0.0, 0.0]
+        for draw in draws_now if draws_now is not None else [d for _path, d in draws]:
+            for p in range(3):
+                now_total[p] += draw[p]
+        site_low = _site_non_ev(snapshot, settings, now_total)
         for p, phase in enumerate(ALL_PHASES):
-            others = min(site_load[q] for q in range(3) if q != p)
+            others = min(min(site_load[q], site_low[q]) for q in range(3) if q != p)
             room = max(0.0, settings.unbalance_limit_a + others - site_load[p])
             table.add(room, Binding(Reason.PHASE_IMBALANCE, (("phase", phase.value),)))
     table.current_end = len(table.caps)

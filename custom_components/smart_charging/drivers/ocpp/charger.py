@@ -196,6 +196,7 @@ class OcppCharger:
         if self._session is not session:
             return
         self._setup = setup
+        self._trigger_supported = True  # asked anew on every connection (new firmware)
         self._control.forget_sent()
         session.ready = True
         self._publish(force=True)
@@ -273,6 +274,10 @@ class OcppCharger:
         """Send ``plan`` (and whatever is due after it) unless a sender already runs."""
         task = self._push_task
         if task is None or task.done():
+            # A follow-up request in flight would hold the connection's one CALL slot: a
+            # cut must not wait for it (a raise starts the follow-ups again).
+            if self._follow_task is not None and not self._follow_task.done():
+                self._follow_task.cancel()
             task = session.spawn(self._deliver(session, plan), "limit")
             self._push_task = task
         return task

@@ -55,7 +55,7 @@ class ChargePointSetup:
     max_stack_level: int | None = None
     switching: bool = False
     fallback_accepted: bool = False
-    meter_trigger: bool = False  # TriggerMessage(MeterValues) was accepted
+    meter_trigger: bool = False  # TriggerMessage(MeterValues) is implemented
 
 
 def _int(value: str | None) -> int | None:
@@ -154,5 +154,6 @@ async def configure(
         max_stack_level=_int(configuration.get("ChargeProfileMaxStackLevel")),
         switching=switching,
         fallback_accepted=status == "Accepted",
-        meter_trigger=triggered["MeterValues"] == "Accepted",
+        # Rejected may only mean "no car now"; NotImplemented or no answer: never ask.
+        meter_trigger=triggered["MeterValues"] in ("Accepted", "Rejected"),
     )

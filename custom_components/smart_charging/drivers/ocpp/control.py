@@ -151,11 +151,14 @@ class LimitControl:
         self.rejected = not accepted
         if not accepted:
             return False
-        previous = self._accepted
+        previous, previous_phases = self._accepted, self._accepted_phases
         self._accepted, self._accepted_phases = self._sent, phases
         changed = previous is None or previous.periods[0] != profile.periods[0]
         before = 0.0 if previous is None else previous.first_limit
-        self.raised = changed and profile.first_limit > before
+        # More current, or the same on more phases (a switch from 1 to 3 phases).
+        self.raised = changed and (
+            profile.first_limit > before or (phases > previous_phases and before > 0)
+        )
         if changed:
             self._changed_at = now
             self._mismatches = 0

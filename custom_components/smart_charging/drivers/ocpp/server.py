@@ -236,15 +236,20 @@ class OcppServer:
             return web.Response(status=400, text="invalid charge point id")
         if (refusal := self._refusal(request, cp_id)) is not None:
             return refusal
+        # Decided once: a password set while this handshake runs must not make an
+        # unauthenticated connection look authenticated later on.
+        authenticated = self._password(cp_id) is not None
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._handlers_done.add(done)
         try:
-            return await self._serve(request, cp_id)
+            return await self._serve(request, cp_id, authenticated=authenticated)
         finally:
             done.set_result(None)
             self._handlers_done.discard(done)
 
-    async def _serve(self, request: web.Request, cp_id: str) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, cp_id: str, *, authenticated: bool
+    ) -> web.StreamResponse:
         config = self._config
         websocket = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,),
@@ -263,7 +268,7 @@ class OcppServer:
             return websocket
         old = self._sessions.get(cp_id)
         if old is not None and not old.closed:
-            if not self._password(cp_id):  # another connection won the race since the check
+            if not authenticated:  # another connection won the race since the check
                 _LOGGER.warning("OCPP %s: refused a second connection while one is open", cp_id)
                 await connection.close(WSCloseCode.POLICY_VIOLATION, "already connected")
                 return websocket

@@ -114,8 +114,8 @@ def _report_tls(err: ssl.SSLError) -> None:
     if now - _tls_reported.get(reason, -TLS_REPORT_INTERVAL_S) >= TLS_REPORT_INTERVAL_S:
         _tls_reported[reason] = now
         _LOGGER.warning(
-            "OCPP: a TLS connection failed (%s): a charger that does not trust the server's"
-            " certificate, or one not using wss://",
+            "OCPP: a TLS connection failed (%s); HTTP_REQUEST means a charger using ws://"
+            " on the TLS port",
             reason,
         )
 
