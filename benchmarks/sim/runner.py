@@ -181,8 +181,9 @@ def run(scenario: Scenario, policy: Policy) -> Trace:
         for cid, (current, phases) in policy.step(now_s, view).items():
             ev = evs[index_of[cid]]
             if abs(current - ev.offered_a) > 1e-9 or (phases != ev.phases_cmd and ev.plugged):
-                if current > ev.offered_a + 1e-9 and ev.plugged:
-                    asked[cid] = [now_s + d for d in follow_up_s]
+                # A raise (re)starts the follow-up requests; any other command ends them.
+                raised = current > ev.offered_a + 1e-9 or phases > ev.phases_cmd
+                asked[cid] = [now_s + d for d in follow_up_s] if raised and ev.plugged else []
                 ev.command(now_s, current, phases)
         for ev in evs:
             ev.integrate(step)
