@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+import math
 from typing import Any, Final
 
 from .drivers.base import ChargerStatus
@@ -93,9 +94,38 @@ class Sample:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Sample:
-        """Rebuild a sample stored with ``as_dict``."""
-        at = datetime.fromisoformat(data["at"])
-        return cls(**{**data, "at": at, "status": ChargerStatus(data["status"])})
+        """Rebuild a sample stored with ``as_dict``.
+
+        Raises ValueError (or KeyError, TypeError) on a stored figure that is not a finite
+        number: a damaged store must fail at load, not in every cycle after it.
+        """
+        values = {**data, "at": datetime.fromisoformat(data["at"])}
+        values["status"] = ChargerStatus(data["status"])
+        for key in _FIGURES:
+            if values.get(key) is not None:
+                values[key] = _finite(values[key], key)
+        if (tx := values.get("transaction_id")) is not None:
+            values["transaction_id"] = int(tx)
+        return cls(**values)
+
+
+_FIGURES: Final = (
+    "power_w",
+    "energy_kwh",
+    "session_kwh",
+    "surplus_w",
+    "site_surplus_w",
+    "price",
+    "export_price",
+    "full_power_w",
+)
+
+
+def _finite(value: Any, key: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{key} is not finite: {value!r}")
+    return number
 
 
 @dataclass(slots=True)

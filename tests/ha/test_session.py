@@ -321,6 +321,17 @@ def test_the_account_survives_a_round_trip() -> None:
     assert SessionAccount.from_dict(priced.as_dict()).immediate_cost == priced.immediate_cost
 
 
+@pytest.mark.parametrize(
+    ("key", "value"), [("price", "junk"), ("export_price", float("nan")), ("power_w", [1])]
+)
+def test_a_damaged_stored_sample_fails_at_load(key: str, value: Any) -> None:
+    """Junk in the store is refused when loading (the caller starts afresh), not later."""
+    stored = run(*every_minute(1, 5, power_w=6000.0, price=0.3)).as_dict()
+    stored["last"][key] = value
+    with pytest.raises((TypeError, ValueError)):
+        SessionAccount.from_dict(stored)
+
+
 def test_an_account_stored_before_feed_in_prices_loads() -> None:
     """Stored sessions from before the feed-in price (no pv_cost, 5-field bins) still load."""
     stored = run(*every_minute(1, 40, power_w=6000.0, surplus_w=2000.0, price=0.3)).as_dict()
