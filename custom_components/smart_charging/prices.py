@@ -56,6 +56,7 @@ from .engine.tariffs import (
     PriceSource,
     TariffError,
     TariffReason,
+    currency_of,
     detect_source,
     fixed_price_slots,
     parse_prices,
@@ -341,6 +342,11 @@ class PriceFeed:
                 raise TariffError(TariffReason.UNRECOGNISED, f"{entity_id}: no known price list")
             return ()
         unit = attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        currency = self._hass.config.currency
+        if (theirs := currency_of(unit)) is not None and theirs != currency.upper():
+            raise TariffError(
+                TariffReason.OTHER_CURRENCY, f"{entity_id}: prices in {theirs}, not {currency}"
+            )
         slots = parse_prices(source, attributes, tz=tz, unit=unit)
         self._parsed[entity_id] = (state, slots)
         return slots

@@ -114,6 +114,29 @@ async def test_plan_follows_the_cheapest_slots_of_a_price_entity(
 
 
 @pytest.mark.usefixtures("site_inputs")
+async def test_prices_in_another_currency_are_not_used(
+    hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """A price list in SEK while Home Assistant counts in EUR: a repair, readiness plan.
+
+    The price limit and the session costs are in Home Assistant's currency; comparing
+    them with prices in another one would be wrong.
+    """
+    assert hass.config.currency == "EUR"
+    hass.states.async_set(PRICE, str(HIGH), {**nordpool({5, 6}), "unit_of_measurement": "SEK/kWh"})
+    await _smart_charger(hass, site_entry, clients, {})
+    plan = site_entry.runtime_data.coordinator.smart.plan
+    assert plan is not None
+    assert plan.price_mode == "none"
+    (issue,) = _issues(hass)
+    assert issue.translation_placeholders == {"source": PRICE, "reason": "other_currency"}
+    hass.states.async_set(PRICE, str(HIGH), nordpool({5, 6}))  # back in EUR
+    await hass.async_block_till_done()
+    assert not _issues(hass)
+    assert {5, 6} <= _charging_hours(hass)  # (the slot running now stays as planned)
+
+
+@pytest.mark.usefixtures("site_inputs")
 async def test_unrecognised_price_data_raises_a_repair_and_falls_back(
     hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
 ) -> None:

@@ -41,6 +41,10 @@ class TariffReason(StrEnum):
     BAD_WINDOW = "bad_window"
     """A window is naive or empty, or the slot length is not positive."""
 
+    OTHER_CURRENCY = "other_currency"
+    """The prices are in another currency than Home Assistant's (the price limit and the
+    session costs are in Home Assistant's)."""
+
 
 class TariffError(ValueError):
     """A tariff could not be turned into slots; ``reason`` says why."""
