@@ -106,12 +106,16 @@ class OcppLink:
             await self.server.async_stop()
             self.server = None
 
+    def _charger_entry(self, cp_id: str) -> ConfigEntry[Any] | None:
+        """The config entry of a charge point id (confirmed or ignored), if any."""
+        return self._hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, charger_unique_id(cp_id)
+        )
+
     @callback
     def charger_password(self, cp_id: str) -> str | None:
         """A confirmed charger's own OCPP password (its options), if it has one."""
-        entry = self._hass.config_entries.async_entry_for_domain_unique_id(
-            DOMAIN, charger_unique_id(cp_id)
-        )
+        entry = self._charger_entry(cp_id)
         if entry is None or entry.data.get(CONF_SITE_ENTRY_ID) != self._entry.entry_id:
             return None
         return entry.options.get(CONF_OCPP_PASSWORD) or None
@@ -119,10 +123,7 @@ class OcppLink:
     @callback
     def admission(self, cp_id: str) -> Admission:
         """Decide a charge point id from the config entries."""
-        entry = self._hass.config_entries.async_entry_for_domain_unique_id(
-            DOMAIN, charger_unique_id(cp_id)
-        )
-        if entry is not None:
+        if (entry := self._charger_entry(cp_id)) is not None:
             if entry.source == SOURCE_IGNORE or entry.disabled_by is not None:
                 return Admission.REJECT
             if entry.data.get(CONF_SITE_ENTRY_ID) != self._entry.entry_id:
