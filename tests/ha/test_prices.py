@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
@@ -33,6 +34,16 @@ EXPORT = "sensor.feed_in"
 OCTOPUS = "event.octopus_energy_electricity_current_day_rates"
 SOLCAST = "sensor.solcast_forecast_today"
 HIGH, LOW = 0.30, 0.05
+
+
+@pytest.fixture(autouse=True)
+def _fixed_time(freezer: FrozenDateTimeFactory) -> None:
+    """The plans here start 40 min into an hour: the slot running now is a third of one.
+
+    Only a frozen clock makes them repeatable: a re-plan keeps the running slot's power
+    only for a charger whose planned charging started before the re-plan.
+    """
+    freezer.move_to(datetime(2026, 3, 10, 17, 40, tzinfo=UTC))
 
 
 def _hour(offset: int = 0) -> datetime:
@@ -133,12 +144,15 @@ async def test_prices_in_another_currency_are_not_used(
     hass.states.async_set(PRICE, str(HIGH), nordpool({5, 6}))  # back in EUR
     await hass.async_block_till_done()
     assert not _issues(hass)
-    assert {5, 6} <= _charging_hours(hass)  # (the slot running now stays as planned)
+    assert _charging_hours(hass) == {5, 6}  # at the same instant: nothing had started
 
 
 @pytest.mark.usefixtures("site_inputs")
 async def test_unrecognised_price_data_raises_a_repair_and_falls_back(
-    hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
+    hass: HomeAssistant,
+    site_entry: MockConfigEntry,
+    clients: ClientFactory,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """An entity chosen as the source without a known price list: repair, readiness plan."""
     hass.states.async_set(PRICE, "0.25", {"unit_of_measurement": "EUR/kWh", "rates": "soon"})
@@ -151,13 +165,13 @@ async def test_unrecognised_price_data_raises_a_repair_and_falls_back(
     assert issue.translation_placeholders == {"source": PRICE, "reason": "unrecognised"}
     assert issue.severity is ir.IssueSeverity.WARNING
 
+    freezer.tick(timedelta(minutes=1))
     hass.states.async_set(PRICE, str(HIGH), nordpool({5, 6}))
     await hass.async_block_till_done()
     assert not _issues(hass)
-    # The slot running now stays as planned; the rest moves to the cheap hours.
-    hours = _charging_hours(hass)
-    assert hours <= {0, 5, 6}
-    assert hours & {5, 6}
+    # The charging that started a minute ago keeps its power to the end of this hour;
+    # the rest moves to the cheap hours.
+    assert _charging_hours(hass) == {0, 5, 6}
 
 
 @pytest.mark.usefixtures("site_inputs")
