@@ -307,6 +307,7 @@ class ClientFactory:
         ssl_context: ssl.SSLContext | None = None,
         path: str | None = None,
         setup: Callable[[FakeChargePoint], None] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Client:
         """Connect a simulated charge point (not booted yet)."""
         session = aiohttp.ClientSession()
@@ -317,6 +318,7 @@ class ClientFactory:
                 protocols=("ocpp1.6",),
                 auth=auth,
                 ssl=ssl_context if ssl_context else False,
+                headers=headers,
             )
         except Exception:
             await session.close()

@@ -298,6 +298,48 @@ async def test_a_raise_asks_for_readings_while_the_car_follows(
     assert charger.diagnostics()["trigger_supported"] is True
 
 
+async def test_a_cut_ends_the_follow_ups_and_does_not_wait_for_them(
+    server: OcppServer, clients: ClientFactory
+) -> None:
+    """A follow-up request the charger holds must not hold a cut behind it."""
+    options = CompatOptions(follow_up_s=(0.01, 0.02, 0.03))
+    charger, client = await boot_and_setup(server, clients, "CP1", options=options)
+    cp = client.cp
+    asked_before = len(cp.calls["TriggerMessage"])  # the setup's
+    await charger.async_apply(16, 3)
+    assert _period(await cp.next_call("SetChargingProfile"))["limit"] == 16
+    await cp.next_call("TriggerMessage")
+    cp.answer = False  # the charger holds the next request unanswered
+    await cp.next_call("TriggerMessage")
+    follow_ups = charger._follow_task
+    assert follow_ups is not None
+    cut = asyncio.create_task(charger.async_apply(6, 3))
+    # The cut ends the series at once rather than waiting for the held answer.
+    with pytest.raises(asyncio.CancelledError):
+        await follow_ups
+    cp.release()
+    await cut
+    assert _period(await cp.next_call("SetChargingProfile"))["limit"] == 6
+    assert len(cp.calls["TriggerMessage"]) == asked_before + 2  # no third one
+
+
+async def test_rejected_at_setup_still_asks_after_a_raise(
+    server: OcppServer, clients: ClientFactory
+) -> None:
+    """Rejected may only mean "no car now": the charger is asked after a raise all the same."""
+
+    def rejecting(cp: FakeChargePoint) -> None:
+        cp.trigger_status = "Rejected"
+
+    options = CompatOptions(follow_up_s=(0.01,))
+    charger, client = await boot_and_setup(server, clients, "CP1", options=options, setup=rejecting)
+    assert charger.diagnostics()["trigger_supported"] is True
+    client.cp.trigger_status = "Accepted"
+    await charger.async_apply(16, 3)
+    asked = await client.cp.next_call("TriggerMessage")
+    assert asked["requested_message"] == "MeterValues"
+
+
 def test_only_a_raise_counts_as_one() -> None:
     """A higher limit, or the same on more phases, is a raise; the rest are not."""
     control = LimitControl()

@@ -11,6 +11,7 @@ from typing import Any
 import warnings
 
 import aiohttp
+from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -232,6 +233,57 @@ async def test_a_charge_points_own_password_without_a_site_password(
     second = await clients.connect(server.port, "CP1", auth=auth)
     assert await first.closed() == aiohttp.WSCloseCode.POLICY_VIOLATION
     assert (await second.cp.boot()).status == "Accepted"
+
+
+@pytest.mark.parametrize(
+    ("site_password", "own_password"),
+    [(None, "k" * 16), ("", None)],
+    ids=["own password set meanwhile", "empty site password"],
+)
+async def test_an_unauthenticated_handshake_never_replaces_a_connection(
+    make_server: Any,
+    clients: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    site_password: str | None,
+    own_password: str | None,
+) -> None:
+    """Two handshakes for one id race past the checks without a password.
+
+    The one that connects second was not authenticated, so it must not replace the
+    first: it is refused as a duplicate, and the first carries on. Neither a password
+    set while it ran nor an empty site password makes it authenticated.
+    """
+    own: dict[str, str] = {}
+    server: OcppServer = await make_server(
+        config={"password": site_password, "charger_password": own.get}
+    )
+    charger = server.get_charger("CP1")
+    prepare = web.WebSocketResponse.prepare
+    arrived: list[str] = []  # the clients, in the order their handshakes were checked
+    both_checked = asyncio.Event()
+
+    async def racing_prepare(response: web.WebSocketResponse, request: web.Request) -> Any:
+        second = len(arrived) == 1
+        arrived.append(request.headers["X-Client"])
+        if len(arrived) == 2:
+            both_checked.set()
+        await both_checked.wait()  # both passed the checks while neither was connected
+        if second:
+            await wait_until(charger, lambda c: c.connected)
+            if own_password is not None:
+                own["CP1"] = own_password  # the user sets CP1's own password just now
+        return await prepare(response, request)
+
+    monkeypatch.setattr(web.WebSocketResponse, "prepare", racing_prepare)
+    both = await asyncio.gather(
+        *(clients.connect(server.port, "CP1", headers={"X-Client": n}) for n in "ab")
+    )
+    client = dict(zip("ab", both, strict=True))
+    first, second = (client[n] for n in arrived)
+    assert await second.closed() == aiohttp.WSCloseCode.POLICY_VIOLATION
+    assert (await first.cp.boot()).status == "Accepted"
+    await wait_until(charger, is_ready)
+    assert not first.task.done()
 
 
 async def test_malformed_basic_auth_header(make_server: Any) -> None:

@@ -204,8 +204,11 @@ class OcppServer:
     # ---- connections ----------------------------------------------------------------
 
     def _password(self, cp_id: str) -> str | None:
-        """The password a charge point must present: its own, else the site's (or none)."""
-        return self._config.charger_password(cp_id) or self._config.password
+        """The password a charge point must present: its own, else the site's (or none).
+
+        An empty one counts as none, for the check and for "authenticated" alike.
+        """
+        return self._config.charger_password(cp_id) or self._config.password or None
 
     def _refusal(self, request: web.Request, cp_id: str) -> web.Response | None:
         """Return the HTTP answer that refuses this handshake, or None to go on."""
