@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.core import HomeAssistant
@@ -59,6 +59,10 @@ class ForecastChoice(StrEnum):
     NONE = "none"
     FORECAST_SOLAR = "forecast_solar"
     SOLCAST = "solcast"
+
+
+NORDPOOL_CURRENCIES: Final = frozenset({"BGN", "DKK", "EUR", "NOK", "PLN", "RON", "SEK"})
+"""The currencies Nord Pool quotes prices in (its action converts to any of them)."""
 
 
 def _select(key: str, options: list[str]) -> SelectSelector:
@@ -147,10 +151,7 @@ def validate_prices(
     if choice is PriceChoice.ENTITY and not (price_entity or listed):
         errors[CONF_PRICE_SOURCE] = "no_price_entity"
     elif choice is PriceChoice.NORDPOOL:
-        if not user_input.get(CONF_PRICE_CONFIG_ENTRY):
-            errors[CONF_PRICE_CONFIG_ENTRY] = "required_for_source"
-        if not user_input.get(CONF_PRICE_AREA):
-            errors[CONF_PRICE_AREA] = "required_for_source"
+        errors |= _validate_nordpool(hass, user_input)
     elif choice is PriceChoice.TIBBER and not hass.services.has_service("tibber", "get_prices"):
         errors[CONF_PRICE_SOURCE] = "integration_missing"
     elif choice is PriceChoice.FIXED and user_input.get(CONF_FIXED_PRICE) is None:
@@ -163,6 +164,24 @@ def validate_prices(
     entity_id = user_input.get(CONF_EXPORT_PRICE_ENTITY)
     if entity_id and hass.states.get(entity_id) is None:
         errors[CONF_EXPORT_PRICE_ENTITY] = "entity_not_found"
+    return errors
+
+
+def _validate_nordpool(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """An entry and one of its areas; Home Assistant's currency must be one Nord Pool quotes."""
+    errors: dict[str, str] = {}
+    entry_id = user_input.get(CONF_PRICE_CONFIG_ENTRY)
+    area = str(user_input.get(CONF_PRICE_AREA) or "").strip().upper()
+    if not entry_id:
+        errors[CONF_PRICE_CONFIG_ENTRY] = "required_for_source"
+    if not area:
+        errors[CONF_PRICE_AREA] = "required_for_source"
+    elif entry_id and (entry := hass.config_entries.async_get_entry(entry_id)) is not None:
+        areas = {str(known).upper() for known in entry.data.get("areas", [])}
+        if areas and area not in areas:
+            errors[CONF_PRICE_AREA] = "area_not_in_entry"
+    if hass.config.currency.upper() not in NORDPOOL_CURRENCIES:
+        errors[CONF_PRICE_SOURCE] = "currency_not_quoted"
     return errors
 
 

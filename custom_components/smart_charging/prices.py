@@ -31,6 +31,7 @@ from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
 from .const import (
     CONF_EXPORT_PRICE,
@@ -63,7 +64,7 @@ from .engine.tariffs import (
     time_of_use_slots,
     with_export,
 )
-from .flow_prices import ForecastChoice, PriceChoice, parse_schedule
+from .flow_prices import NORDPOOL_CURRENCIES, ForecastChoice, PriceChoice, parse_schedule
 from .inputs import read_price_entity
 
 REFRESH: Final = timedelta(hours=1)
@@ -73,6 +74,12 @@ HOUSE_LOAD_REFRESH: Final = timedelta(hours=6)
 HOUSE_LOAD_DAYS: Final = 7
 HORIZON: Final = timedelta(days=2)
 SOLCAST_ATTRIBUTE: Final = "detailedForecast"
+# Octopus Energy publishes today's and tomorrow's rates on two event entities.
+OCTOPUS_TODAY: Final = "_current_day_rates"
+OCTOPUS_TOMORROW: Final = "_next_day_rates"
+UNAVAILABLE: Final = "unavailable"
+"""A price action failed (beside the ``TariffReason`` codes: each has its repair text)."""
+PROBLEM_REASONS: Final = (*(str(reason) for reason in TariffReason), UNAVAILABLE)
 # Sources whose series prices session costs (the entity source's sensor prices them itself).
 # Not Nord Pool's action: it gives the day-ahead market price, without VAT and grid fees,
 # which is right for choosing hours but far below what a session costs.
@@ -119,6 +126,8 @@ class PriceFeed:
             entities.append(listed)
         if export := self._options.get(CONF_EXPORT_PRICE_ENTITY):
             entities.append(export)
+        for entity_id in (self._price_entity, export):
+            entities.extend(companions(entity_id))
         return entities
 
     # Background fetches ------------------------------------------------------------------
@@ -176,11 +185,8 @@ class PriceFeed:
             if self.choice is PriceChoice.NORDPOOL:
                 slots = await self._async_nordpool(today, tz)
             else:
-                response = await self._async_call("tibber", "get_prices", {})
-                slots = parse_prices(
-                    PriceSource.TIBBER, response, tz=tz, series=self._options.get(CONF_PRICE_AREA)
-                )
-        except (HomeAssistantError, TariffError) as err:
+                slots = await self._async_tibber(today, tz)
+        except (HomeAssistantError, vol.Invalid, TariffError) as err:
             LOGGER.warning("Prices from %s could not be read: %s", key, err)
             self._fetch_problems[key] = _problem(key, err)
             return
@@ -190,13 +196,24 @@ class PriceFeed:
             self._on_new_data()
 
     async def _async_nordpool(self, today: date, tz: Any) -> tuple[PriceSlot, ...]:
+        """Today's and (once published) tomorrow's day-ahead prices, in our currency.
+
+        The action takes one area as a string; it converts to any currency Nord Pool
+        quotes in. Home Assistant counting in another one is a problem, not a guess.
+        """
         area = str(self._options.get(CONF_PRICE_AREA, "")).upper()
+        currency = self._hass.config.currency.upper()
+        if currency not in NORDPOOL_CURRENCIES:
+            raise TariffError(
+                TariffReason.OTHER_CURRENCY, f"Nord Pool does not quote prices in {currency}"
+            )
         slots: list[PriceSlot] = []
         for day in (today, today + timedelta(days=1)):
             data = {
                 "config_entry": self._options.get(CONF_PRICE_CONFIG_ENTRY),
                 "date": day.isoformat(),
-                "areas": [area],
+                "areas": area,
+                "currency": currency,
             }
             try:
                 response = await self._async_call("nordpool", "get_prices_for_date", data)
@@ -206,6 +223,18 @@ class PriceFeed:
                     break  # tomorrow is not published yet
                 raise
         return tuple(slots)
+
+    async def _async_tibber(self, today: date, tz: Any) -> tuple[PriceSlot, ...]:
+        """Today's and (once published) tomorrow's prices (by default it gives today's)."""
+        start = dt_util.start_of_local_day(today)
+        data = {
+            "start": start.isoformat(),
+            "end": dt_util.start_of_local_day(today + timedelta(days=2)).isoformat(),
+        }
+        response = await self._async_call("tibber", "get_prices", data)
+        return parse_prices(
+            PriceSource.TIBBER, response, tz=tz, series=self._options.get(CONF_PRICE_AREA)
+        )
 
     async def _async_call(self, domain: str, service: str, data: dict[str, Any]) -> Any:
         return await self._hass.services.async_call(
@@ -273,7 +302,7 @@ class PriceFeed:
         export_entity = self._options.get(CONF_EXPORT_PRICE_ENTITY)
         if slots and export_entity:
             try:
-                slots = with_export(slots, self._entity_series(export_entity, tz, explicit=True))
+                slots = with_export(slots, self._series(export_entity, tz, explicit=True))
             except TariffError as err:
                 problems[export_entity] = _problem(export_entity, err)
         if slots and export is not None:
@@ -313,7 +342,7 @@ class PriceFeed:
         start = now - timedelta(hours=1)
         match self.choice:
             case PriceChoice.ENTITY if self._price_entity:
-                return self._entity_series(self._price_entity, tz, explicit=self._explicit)
+                return self._series(self._price_entity, tz, explicit=self._explicit)
             case PriceChoice.NORDPOOL | PriceChoice.TIBBER:
                 return self._fetched
             case PriceChoice.FIXED:
@@ -326,6 +355,18 @@ class PriceFeed:
                     return ()
                 return time_of_use_slots(schedule, start, now + HORIZON, tz)
         return ()
+
+    def _series(self, entity_id: str, tz: Any, *, explicit: bool) -> tuple[PriceSlot, ...]:
+        """An entity's series, with tomorrow's from its companion entity where there is one."""
+        slots = self._entity_series(entity_id, tz, explicit=explicit)
+        for companion in companions(entity_id):
+            # Tomorrow's event may not have fired yet (unknown): that is no problem.
+            later = self._entity_series(companion, tz, explicit=False)
+            if later and slots:
+                known = {slot.start for slot in slots}
+                merged = [*slots, *(slot for slot in later if slot.start not in known)]
+                slots = tuple(sorted(merged, key=lambda slot: slot.start))
+        return slots
 
     def _entity_series(self, entity_id: str, tz: Any, *, explicit: bool) -> tuple[PriceSlot, ...]:
         """An entity's price series (cached per state object); () for a plain sensor."""
@@ -400,10 +441,18 @@ def hourly_profile(rows: Iterable[Mapping[str, Any]]) -> dict[int, float]:
     return {hour: sum(values) / len(values) for hour, values in sums.items()}
 
 
+def companions(entity_id: str | None) -> list[str]:
+    """Entities that continue ``entity_id``'s series: Octopus Energy's next-day rates."""
+    if entity_id and entity_id.endswith(OCTOPUS_TODAY):
+        return [entity_id.removesuffix(OCTOPUS_TODAY) + OCTOPUS_TOMORROW]
+    return []
+
+
 def _with_export_price(slot: PriceSlot, price: float) -> PriceSlot:
     return PriceSlot(slot.start, slot.end, slot.import_price, price)
 
 
 def _problem(source: str, err: Exception) -> dict[str, str]:
-    reason = getattr(err, "reason", None)
-    return {"source": source, "reason": str(reason) if reason else "unrecognised"}
+    """A repair issue's placeholders: a parsing error's reason, else "unavailable"."""
+    reason = err.reason if isinstance(err, TariffError) else UNAVAILABLE
+    return {"source": source, "reason": str(reason)}

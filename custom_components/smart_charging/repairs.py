@@ -19,13 +19,15 @@ class IssueSet:
     """One kind of repair issue, one issue per key (an entity, a charger).
 
     ``sync`` is given every key whose condition holds now, with the issue's placeholders:
-    new keys raise an issue, keys that are gone withdraw theirs. ``clear`` withdraws all.
+    new keys raise an issue, keys whose placeholders changed update theirs, keys that are
+    gone withdraw theirs. ``clear`` withdraws all. ``translation_key`` may depend on the
+    placeholders (one text per reason).
     """
 
     def __init__(
         self,
         hass: HomeAssistant,
-        translation_key: str,
+        translation_key: str | Callable[[Mapping[str, str]], str],
         severity: ir.IssueSeverity,
         issue_id: Callable[[str], str],
     ) -> None:
@@ -34,24 +36,27 @@ class IssueSet:
         self._translation_key = translation_key
         self._severity = severity
         self._issue_id = issue_id
-        self._raised: set[str] = set()
+        self._raised: dict[str, dict[str, str]] = {}
 
     def sync(self, current: Mapping[str, dict[str, str]]) -> set[str]:
         """Raise and withdraw issues to match ``current``; return the newly raised keys."""
-        new = set(current) - self._raised
-        for key in new:
+        new = set(current) - set(self._raised)
+        for key, placeholders in current.items():
+            if self._raised.get(key) == placeholders:
+                continue
+            key_of = self._translation_key
             ir.async_create_issue(
                 self._hass,
                 DOMAIN,
                 self._issue_id(key),
                 is_fixable=False,
                 severity=self._severity,
-                translation_key=self._translation_key,
-                translation_placeholders=current[key],
+                translation_key=key_of if isinstance(key_of, str) else key_of(placeholders),
+                translation_placeholders=placeholders,
             )
-        for key in self._raised - set(current):
+        for key in set(self._raised) - set(current):
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(key))
-        self._raised = set(current)
+        self._raised = {key: dict(placeholders) for key, placeholders in current.items()}
         return new
 
     def clear(self) -> None:
@@ -82,9 +87,9 @@ class SiteIssues:
         )
         self._price_problems = IssueSet(
             hass,
-            "price_data_unrecognised",
+            lambda placeholders: f"price_data_{placeholders['reason']}",
             ir.IssueSeverity.WARNING,
-            lambda source: f"price_data_unrecognised_{entry_id}_{source}",
+            lambda source: f"price_data_{entry_id}_{source}",
         )
         self.overdraw = OverdrawWatch()
 

@@ -11,10 +11,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.smart_charging.const import (
     CONF_EXPORT_PRICE,
@@ -31,7 +32,8 @@ from .test_smart import smart_charger
 
 PLAN = "sensor.acme_wallbox_11_cp1_plan"
 EXPORT = "sensor.feed_in"
-OCTOPUS = "event.octopus_energy_electricity_current_day_rates"
+OCTOPUS = "event.octopus_energy_electricity_1_2_current_day_rates"
+OCTOPUS_NEXT_DAY = "event.octopus_energy_electricity_1_2_next_day_rates"
 SOLCAST = "sensor.solcast_forecast_today"
 HIGH, LOW = 0.30, 0.05
 
@@ -102,7 +104,7 @@ def _charging_hours(hass: HomeAssistant) -> set[int]:
 
 def _issues(hass: HomeAssistant) -> list[ir.IssueEntry]:
     registry = ir.async_get(hass)
-    return [i for i in registry.issues.values() if i.translation_key == "price_data_unrecognised"]
+    return [i for i in registry.issues.values() if i.translation_key.startswith("price_data_")]
 
 
 @pytest.mark.usefixtures("site_inputs")
@@ -140,6 +142,7 @@ async def test_prices_in_another_currency_are_not_used(
     assert plan is not None
     assert plan.price_mode == "none"
     (issue,) = _issues(hass)
+    assert issue.translation_key == "price_data_other_currency"
     assert issue.translation_placeholders == {"source": PRICE, "reason": "other_currency"}
     hass.states.async_set(PRICE, str(HIGH), nordpool({5, 6}))  # back in EUR
     await hass.async_block_till_done()
@@ -162,6 +165,7 @@ async def test_unrecognised_price_data_raises_a_repair_and_falls_back(
     assert plan.price_mode == "none"
     assert 0 in _charging_hours(hass)  # readiness first: it charges now
     (issue,) = _issues(hass)
+    assert issue.translation_key == "price_data_unrecognised"
     assert issue.translation_placeholders == {"source": PRICE, "reason": "unrecognised"}
     assert issue.severity is ir.IssueSeverity.WARNING
 
@@ -187,17 +191,36 @@ async def test_a_plain_price_sensor_is_not_a_problem(
 
 
 def _register(
-    hass: HomeAssistant, domain: str, service: str, respond: Callable[[ServiceCall], Any]
+    hass: HomeAssistant,
+    domain: str,
+    service: str,
+    respond: Callable[[ServiceCall], Any],
+    schema: vol.Schema,
 ) -> list[ServiceCall]:
-    """A stand-in for another integration's price action (its real shape)."""
+    """A stand-in for another integration's price action: its schema, its answer's shape."""
     calls: list[ServiceCall] = []
 
     async def handler(call: ServiceCall) -> Any:
         calls.append(call)
         return respond(call)
 
-    hass.services.async_register(domain, service, handler, supports_response=SupportsResponse.ONLY)
+    hass.services.async_register(
+        domain, service, handler, schema=schema, supports_response=SupportsResponse.ONLY
+    )
     return calls
+
+
+# The actions' schemas as Home Assistant declares them (nordpool/services.py and
+# tibber/services.py): Nord Pool takes its areas as one of its area codes.
+NORDPOOL_SCHEMA = vol.Schema(
+    {
+        vol.Required("config_entry"): str,
+        vol.Required("date"): cv.date,
+        vol.Optional("areas"): vol.All(vol.In(["SE3", "SE4", "FI"]), cv.ensure_list, [str]),
+        vol.Optional("currency"): vol.All(cv.string, vol.In(["EUR", "SEK", "NOK", "DKK"])),
+    }
+)
+TIBBER_SCHEMA = vol.Schema({vol.Optional("start"): str, vol.Optional("end"): str})
 
 
 @pytest.mark.usefixtures("site_inputs")
@@ -205,7 +228,7 @@ async def test_nord_pool_action_prices_per_mwh(
     hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
 ) -> None:
     """Core Nord Pool: an action per day, per MWh; tomorrow not yet published is fine."""
-    today = dt_util.now().date().isoformat()
+    today = dt_util.now().date()
 
     def respond(call: ServiceCall) -> dict[str, Any]:
         if call.data["date"] != today:
@@ -221,11 +244,16 @@ async def test_nord_pool_action_prices_per_mwh(
             ]
         }
 
-    calls = _register(hass, "nordpool", "get_prices_for_date", respond)
+    calls = _register(hass, "nordpool", "get_prices_for_date", respond, NORDPOOL_SCHEMA)
     options = {"price_source": "nordpool_core", "price_config_entry": "np", "price_area": "se3"}
     await _smart_charger(hass, site_entry, clients, options)
     await hass.async_block_till_done()
-    assert calls[0].data == {"config_entry": "np", "date": today, "areas": ["SE3"]}
+    assert calls[0].data == {
+        "config_entry": "np",
+        "date": today,
+        "areas": ["SE3"],
+        "currency": "EUR",
+    }
     assert _charging_hours(hass) == {3, 4}
     plan = site_entry.runtime_data.coordinator.smart.plan
     assert plan is not None
@@ -237,27 +265,37 @@ async def test_nord_pool_action_prices_per_mwh(
 async def test_tibber_action_prices(
     hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
 ) -> None:
-    """Core Tibber: start times only; a failing action raises the repair issue."""
+    """Core Tibber: today's and tomorrow's prices; a failing action raises the repair."""
     failing = {"on": False}
+    # Tibber holds today's prices and, from the afternoon, tomorrow's; the action gives
+    # those from ``start`` (default: today's midnight) to ``end`` (default: a day later).
+    held = [
+        {
+            "start_time": (dt_util.start_of_local_day() + timedelta(hours=i)).isoformat(),
+            "price": LOW if i in (7 + dt_util.now().hour, 8 + dt_util.now().hour) else HIGH,
+            "level": "NORMAL",
+        }
+        for i in range(48)
+    ]
 
     def respond(call: ServiceCall) -> dict[str, Any]:
         if failing["on"]:
             raise ServiceValidationError("no connection")
-        prices = [
-            {
-                "start_time": _hour(i).isoformat(timespec="milliseconds"),
-                "price": LOW if i in (7, 8) else HIGH,
-                "level": "NORMAL",
+        start = datetime.fromisoformat(call.data.get("start", held[0]["start_time"]))
+        end = datetime.fromisoformat(call.data.get("end", held[24]["start_time"]))
+        return {
+            "prices": {
+                "Home": [p for p in held if start <= datetime.fromisoformat(p["start_time"]) < end]
             }
-            for i in range(12)
-        ]
-        return {"prices": {"Home": prices}}
+        }
 
-    _register(hass, "tibber", "get_prices", respond)
+    _register(hass, "tibber", "get_prices", respond, TIBBER_SCHEMA)
     await _smart_charger(hass, site_entry, clients, {"price_source": "tibber"})
     await hass.async_block_till_done()
     assert _charging_hours(hass) == {7, 8}
     coordinator = site_entry.runtime_data.coordinator
+    slots = coordinator.prices.prices(dt_util.utcnow())
+    assert slots[-1].end == dt_util.start_of_local_day() + timedelta(days=2)  # tomorrow too
 
     failing["on"] = True
     coordinator.prices._fetched_at = None  # the hourly refresh is due
@@ -265,7 +303,8 @@ async def test_tibber_action_prices(
     await hass.async_block_till_done()
     await coordinator.async_refresh()
     (issue,) = _issues(hass)
-    assert issue.translation_placeholders == {"source": "tibber", "reason": "unrecognised"}
+    assert issue.translation_key == "price_data_unavailable"
+    assert issue.translation_placeholders == {"source": "tibber", "reason": "unavailable"}
     assert _charging_hours(hass) == {7, 8}  # the last prices still hold
 
 
@@ -385,12 +424,17 @@ async def test_price_options_are_validated(
             )
         )
 
+    MockConfigEntry(domain="nordpool", entry_id="np", data={"areas": ["SE3"]}).add_to_hass(hass)
     result = await open_step("prices")
     for form, errors in (
         ({"price_source": "entity"}, {"price_source": "no_price_entity"}),
         (
             {"price_source": "nordpool_core"},
             {"price_config_entry": "required_for_source", "price_area": "required_for_source"},
+        ),
+        (
+            {"price_source": "nordpool_core", "price_config_entry": "np", "price_area": "SE4"},
+            {"price_area": "area_not_in_entry"},
         ),
         ({"price_source": "tibber"}, {"price_source": "integration_missing"}),
         (
@@ -472,7 +516,7 @@ async def test_forecast_solar_not_installed_or_not_loaded(
     await hass.async_block_till_done()
     await site_entry.runtime_data.coordinator.async_refresh()
     (issue,) = _issues(hass)
-    assert issue.translation_placeholders == {"source": "Forecast.Solar", "reason": "unrecognised"}
+    assert issue.translation_placeholders == {"source": "Forecast.Solar", "reason": "unavailable"}
 
 
 @pytest.mark.usefixtures("site_inputs")
@@ -485,6 +529,28 @@ async def test_broken_solcast_attributes_raise_a_repair(
     await _smart_charger(hass, site_entry, clients, options)
     (issue,) = _issues(hass)
     assert issue.translation_placeholders["source"] == SOLCAST
+
+
+async def test_nord_pool_needs_a_currency_it_quotes(
+    hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """Home Assistant counting in pounds: the form says so; a stored choice raises a repair."""
+    hass.config.currency = "GBP"
+    result = await hass.config_entries.options.async_init(site_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "prices"}
+    )
+    form = {"price_source": "nordpool_core", "price_config_entry": "np", "price_area": "SE3"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"price_source": "currency_not_quoted"}
+
+    calls = _register(hass, "nordpool", "get_prices_for_date", lambda _c: {}, NORDPOOL_SCHEMA)
+    await _smart_charger(hass, site_entry, clients, form)
+    await hass.async_block_till_done()
+    await site_entry.runtime_data.coordinator.async_refresh()
+    assert not calls  # not asked for prices it cannot give in pounds
+    (issue,) = _issues(hass)
+    assert issue.translation_key == "price_data_other_currency"
 
 
 def test_tomorrows_prices_are_asked_for_from_noon() -> None:
@@ -517,11 +583,19 @@ async def test_octopus_rates_event_as_the_price_list(
         }
         for i in range(24)
     ]
-    hass.states.async_set(OCTOPUS, dt_util.utcnow().isoformat(), {"rates": rates})
+    hass.states.async_set(OCTOPUS, dt_util.utcnow().isoformat(), {"rates": rates[:20]})
     options = {"price_source": "entity", "price_list_entity": OCTOPUS}
     await _smart_charger(hass, site_entry, clients, options)
     assert _charging_hours(hass) == {5, 6}  # half hours 10..13
-    assert not _issues(hass)
+    assert not _issues(hass)  # tomorrow's event has not fired yet: no problem
+
+    # Tomorrow's rates arrive on their own event entity: the plan takes them in.
+    cheaper = [{**rate, "value_inc_vat": 0.01} for rate in rates[20:]]
+    hass.states.async_set(OCTOPUS_NEXT_DAY, dt_util.utcnow().isoformat(), {"rates": cheaper})
+    await hass.async_block_till_done()
+    feed = site_entry.runtime_data.coordinator.prices
+    assert feed.prices(dt_util.utcnow())[-1].end == datetime.fromisoformat(rates[-1]["end"])
+    assert _charging_hours(hass) == {10, 11}  # half hours 20..23
 
 
 def test_session_prices_come_from_the_series_unless_the_sensor_prices_them(

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.smart_charging.drivers.base import ChargerStatus
 from custom_components.smart_charging.engine.model import ChargerMode, Reason
+from custom_components.smart_charging.prices import PROBLEM_REASONS
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "smart_charging"
 
@@ -35,6 +36,16 @@ def test_every_engine_state_is_translated(language: str) -> None:
     assert set(entity["select"]["mode"]["state"]) == {m.value for m in ChargerMode}
     for texts in (entity["sensor"]["reason"]["state"], entity["select"]["mode"]["state"]):
         assert all(isinstance(text, str) and text.strip() for text in texts.values())
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_price_problem_has_its_own_repair_text(language: str) -> None:
+    """One repair text per reason a price source can fail for (no raw codes in a text)."""
+    issues = _load(f"translations/{language}.json")["issues"]
+    price_issues = {key for key in issues if key.startswith("price_data_")}
+    assert price_issues == {f"price_data_{reason}" for reason in PROBLEM_REASONS}
+    for key in price_issues:
+        assert "{reason}" not in issues[key]["description"]
 
 
 def test_languages_cover_the_same_keys() -> None:
