@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
+from homeassistant.util import dt as dt_util
+
 from .const import (
     CONF_CAN_SWITCH_PHASES,
     CONF_CHARGER_PHASES,
@@ -157,6 +159,17 @@ def next_occurrence(at: time, now: datetime) -> datetime:
     return candidate if candidate > now else candidate + timedelta(days=1)
 
 
+def upcoming(ready_by: datetime, now: datetime) -> datetime:
+    """A ready-by time that has passed moves to the same local time of day, next time.
+
+    The deadline is daily, as its time entity shows it: "ready by 07:00" holds every
+    morning, whether 07:00 passed while Home Assistant ran or while it was down.
+    """
+    if ready_by > now:
+        return ready_by
+    return next_occurrence(dt_util.as_local(ready_by).time(), dt_util.as_local(now))
+
+
 @dataclass(kw_only=True)
 class ChargerHandle:
     """A charger registered with a site coordinator."""
@@ -168,6 +181,7 @@ class ChargerHandle:
     config: ChargerConfig
     mode: ChargerMode = ChargerMode.FAST
     last_active_mode: ChargerMode = ChargerMode.FAST  # what "Charging: on" returns to
+    mode_restored: bool = False  # the modes came back from the charger's store
     phase_mode: PhaseMode = PhaseMode.AUTO  # for a charger that can switch 1p/3p
     target_soc_pct: float | None = None
     target_energy_kwh: float | None = None
@@ -199,6 +213,13 @@ class ChargerHandle:
         if self.session.active:
             return self.session.energy_kwh
         return self.driver.reading.session_energy_kwh or 0.0
+
+    def advance_ready_by(self, now: datetime) -> bool:
+        """Move a passed deadline to its next day (see ``upcoming``); return whether it did."""
+        if self.ready_by is None or self.ready_by > now:
+            return False
+        self.ready_by = upcoming(self.ready_by, now)
+        return True
 
     def start_boost(self, until: datetime, energy_kwh: float | None) -> None:
         """Charge at full power until ``until`` (or until ``energy_kwh`` more is in)."""

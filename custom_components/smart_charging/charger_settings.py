@@ -28,7 +28,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .charger import ChargerHandle, next_occurrence
+from .charger import ChargerHandle, upcoming
 from .const import (
     CONF_FALLBACK_CURRENT,
     CONF_MAX_CURRENT,
@@ -37,7 +37,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .engine.model import PhaseMode
+from .engine.model import ChargerMode, PhaseMode
 from .flow_charger import DEFAULT_CHARGER_OPTIONS, validate_charger
 from .session import SessionAccount
 
@@ -135,10 +135,17 @@ class ChargerStore:
         handle.price_limit = _optional_float(settings.get("price_limit"))
         handle.battery_capacity_kwh = _optional_float(settings.get("battery_capacity"))
         handle.phase_mode = PhaseMode(settings.get("phase_mode", PhaseMode.AUTO))
+        if (mode := settings.get("mode")) is not None:
+            chosen = ChargerMode(mode)
+            previous = ChargerMode(settings.get("last_active_mode", mode))
+            handle.mode = chosen
+            if previous is not ChargerMode.OFF:
+                handle.last_active_mode = previous
+            handle.mode_restored = True
         if (minutes := settings.get("boost_minutes")) is not None:
             handle.boost_duration = timedelta(minutes=float(minutes))
         if (ready_by := settings.get("ready_by")) is not None:
-            handle.ready_by = _upcoming(datetime.fromisoformat(ready_by))
+            handle.ready_by = upcoming(datetime.fromisoformat(ready_by), dt_util.now())
         currents = settings.get("currents")
         if currents is None or list(currents["options"]) != self._option_range:
             return  # no live change, or the options changed since: they win
@@ -164,6 +171,8 @@ class ChargerStore:
             "ready_by": None if handle.ready_by is None else handle.ready_by.isoformat(),
             "boost_minutes": handle.boost_duration.total_seconds() / 60,
             "phase_mode": handle.phase_mode.value,
+            "mode": handle.mode.value,
+            "last_active_mode": handle.last_active_mode.value,
         }
 
     @callback
@@ -201,11 +210,3 @@ def storage_key(entry_id: str) -> str:
 async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
     """Delete a removed charger's stored settings and session."""
     await Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
-
-
-def _upcoming(ready_by: datetime) -> datetime:
-    """A ready-by time that passed while Home Assistant was down moves to the next day."""
-    now = dt_util.now()
-    if ready_by > now:
-        return ready_by
-    return next_occurrence(dt_util.as_local(ready_by).time(), now)

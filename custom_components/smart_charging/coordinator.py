@@ -368,6 +368,8 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         for handle in self.chargers.values():
             if handle.expire_boost(now):
                 LOGGER.info("Boost of %s ended; back to %s", handle.charger_id, handle.mode)
+            if handle.advance_ready_by(now):
+                LOGGER.debug("Ready-by of %s moved to %s", handle.charger_id, handle.ready_by)
         site_snapshot = self.build_snapshot()
         for handle in self.chargers.values():
             self._read_sensors(handle)

@@ -62,8 +62,14 @@ class ModeSelect(ChargerSelect, RestoreEntity):
     """The charger's mode; it survives restarts."""
 
     async def async_added_to_hass(self) -> None:
-        """Restore the mode the user chose before a restart."""
+        """Restore the mode the user chose before a restart.
+
+        The charger's store keeps it (with the mode "Charging: on" returns to); this
+        entity's last state stands in only where the store has none (older versions).
+        """
         await super().async_added_to_hass()
+        if self.handle.mode_restored:
+            return
         last = await self.async_get_last_state()
         if last is not None and last.state in self.options:
             self.handle.set_mode(ChargerMode(last.state))

@@ -30,6 +30,7 @@ from custom_components.smart_charging.const import (
 )
 from custom_components.smart_charging.drivers.base import ChargerReading, ChargerStatus
 from custom_components.smart_charging.drivers.ocpp import OcppCharger
+from custom_components.smart_charging.engine.model import ChargerMode
 
 from .test_ocpp import charger_entry
 
@@ -42,6 +43,8 @@ PRICE_LIMIT = NUMBER.format("price_limit")
 CAPACITY = NUMBER.format("vehicle_battery_capacity")
 BOOST_DURATION = NUMBER.format("boost_duration")
 READY_BY = "time.acme_wallbox_11_cp1_ready_by"
+MODE_SELECT = "select.acme_wallbox_11_cp1_mode"
+CHARGING_SWITCH = "switch.acme_wallbox_11_cp1_charging"
 BOOST = "button.acme_wallbox_11_cp1_boost"
 GRID_LIMIT = "number.home_grid_limit"
 EV_POWER = "sensor.home_total_ev_power"
@@ -331,6 +334,44 @@ async def test_stored_settings_after_a_restart(
     assert (handle.config.min_current_a, handle.config.max_current_a) == expected
     assert handle.ready_by == passed + timedelta(days=1)
     assert handle.target_soc_pct == 70
+
+
+@pytest.mark.parametrize("select_enabled", [True, False])
+async def test_the_modes_come_back_from_the_store(
+    hass: HomeAssistant,
+    *,
+    site_inputs: None,
+    site_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    entity_registry: er.EntityRegistry,
+    select_enabled: bool,
+) -> None:
+    """Off after a restart; "Charging: on" returns to solar, not to fast charging.
+
+    The store keeps both modes, so a disabled mode select changes nothing.
+    """
+    entry = charger_entry(hass)
+    if not select_enabled:
+        entity_registry.async_get_or_create(
+            "select",
+            DOMAIN,
+            f"{entry.unique_id}_mode",
+            config_entry=entry,
+            suggested_object_id="acme_wallbox_11_cp1_mode",
+            disabled_by=er.RegistryEntryDisabler.USER,
+        )
+    hass_storage[storage_key(entry.entry_id)] = _stored(
+        entry.entry_id, mode="off", last_active_mode="pv"
+    )
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    handle = entry.runtime_data.handle
+    assert handle.mode is ChargerMode.OFF
+    assert (hass.states.get(MODE_SELECT) is not None) is select_enabled
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": CHARGING_SWITCH}, blocking=True
+    )
+    assert handle.mode is ChargerMode.PV
 
 
 async def test_unusable_stored_data_is_ignored(

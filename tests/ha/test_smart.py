@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smart_charging.charger import next_occurrence
 from custom_components.smart_charging.const import (
     CONF_CIRCUIT,
     CONF_CIRCUIT_LIMIT,
@@ -29,6 +31,7 @@ PLAN = "sensor.acme_wallbox_11_cp1_plan"
 NEXT_START = "sensor.acme_wallbox_11_cp1_next_planned_start"
 FINISH = "sensor.acme_wallbox_11_cp1_projected_finish"
 REASON = "sensor.acme_wallbox_11_cp1_reason"
+READY_BY = "time.acme_wallbox_11_cp1_ready_by"
 
 
 async def smart_charger(
@@ -111,6 +114,26 @@ async def test_smart_plans_for_the_target(hass: HomeAssistant, plugged: MockConf
     handle.ready_by = dt_util.now() + timedelta(hours=1)
     await coordinator.async_refresh()
     assert hass.states.get(PLAN).state == "target_unreachable"
+
+
+async def test_a_passed_ready_by_holds_again_the_next_day(
+    hass: HomeAssistant, plugged: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Ready by 07:00 is daily: once 07:00 passes, tomorrow's 07:00 is planned for."""
+    freezer.move_to(datetime(2026, 3, 10, 13, 30, tzinfo=UTC))  # 06:30 in US/Pacific
+    handle = plugged.runtime_data.handle
+    coordinator = plugged.runtime_data.site.coordinator
+    handle.target_energy_kwh = 10.0
+    handle.ready_by = next_occurrence(time(7), dt_util.now())
+    await coordinator.async_refresh()
+    first = handle.ready_by
+    freezer.tick(timedelta(hours=1))  # 07:30: the deadline passed, the car is not full
+    await coordinator.async_refresh()
+    assert handle.ready_by == first + timedelta(days=1)
+    assert dt_util.as_local(handle.ready_by).time() == time(7)
+    assert hass.states.get(READY_BY).state == "07:00:00"
+    assert hass.states.get(PLAN).state == "on_target"
+    assert handle.planned_power_w > 0
 
 
 async def test_smart_target_from_soc(hass: HomeAssistant, plugged: MockConfigEntry) -> None:
