@@ -253,5 +253,11 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """Apply changed settings without a Home Assistant restart."""
+    """Apply changed settings without a Home Assistant restart.
+
+    Tuning applies in place; anything else reloads the site (and so its chargers).
+    """
+    runtime = getattr(entry, "runtime_data", None)
+    if isinstance(runtime, SmartChargingRuntimeData) and runtime.coordinator.async_apply_options():
+        return
     hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -76,6 +76,7 @@ from .repairs import SiteIssues
 from .session import Sample, surplus_share_w
 from .site_settings import (
     allocator_settings,
+    applies_in_place,
     circuit_states,
     combine_limits,
     entity_grid_limit,
@@ -211,6 +212,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         price_entity = entry.data.get(CONF_PRICE)
         self.prices = PriceFeed(hass, entry.options, price_entity, self._async_new_plan_data)
         self.dispatcher = CommandDispatcher(hass, entry)
+        self._applied = (dict(entry.data), dict(entry.options))
 
     @callback
     def async_add_charger(self, handle: ChargerHandle) -> CALLBACK_TYPE:
@@ -247,6 +249,20 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 (handle.config for handle in self.chargers.values()),
             )
         return self._settings
+
+    @callback
+    def async_apply_options(self) -> bool:
+        """Take changed tuning on without a reload; False if the change needs one."""
+        entry = self.config_entry
+        data, options = self._applied
+        if entry.data != data or not applies_in_place(options, entry.options):
+            return False
+        self._applied = (dict(entry.data), dict(entry.options))
+        self._settings = None
+        self.hass.async_create_task(
+            self.async_request_refresh(), f"{DOMAIN} tuning changed", eager_start=True
+        )
+        return True
 
     @property
     def has_grid_power(self) -> bool:

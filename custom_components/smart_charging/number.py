@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.number import (
@@ -24,6 +24,8 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.util import dt as dt_util
 
 from .charger import ChargerHandle
 from .charger_settings import apply_current_range
@@ -222,12 +224,14 @@ class ChargerNumber(ChargerEntity, NumberEntity):
             await self.coordinator.async_refresh()
 
 
-class GridLimitNumber(SiteEntity, NumberEntity):
+class GridLimitNumber(SiteEntity, NumberEntity, RestoreEntity):
     """The cap on the chargers' combined power from a grid signal.
 
     Without a cap it shows the site's capacity (main fuse * phases * voltage); setting it
     to that maximum clears the cap, like the ``clear_grid_limit`` action. Any lower value
-    holds until it is changed or cleared, like ``set_grid_limit`` without a duration.
+    holds until it is changed or cleared, like ``set_grid_limit`` without a duration. A
+    cap in force comes back after a restart or a reload of the site (one set for a while,
+    only while that while lasts).
     """
 
     def __init__(self, coordinator: SiteCoordinator, description: NumberEntityDescription) -> None:
@@ -236,6 +240,25 @@ class GridLimitNumber(SiteEntity, NumberEntity):
         self.entity_description = description
         site = coordinator.site
         self._attr_native_max_value = site.fuse_a * site.phases * site.voltage_v
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the cap that was in force before Home Assistant restarted."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_state()
+        if last is None or self.coordinator.grid_limit is not None:
+            return
+        try:
+            power_w = float(last.state)
+            until = last.attributes.get("until")
+            expires_at = None if until is None else datetime.fromisoformat(str(until))
+        except ValueError:
+            return  # unknown, unavailable, or not written by us
+        if not 0 <= power_w < self.native_max_value:
+            return
+        if expires_at is not None and expires_at <= dt_util.utcnow():
+            return
+        self.coordinator.set_grid_limit(power_w, expires_at)
+        await self.coordinator.async_refresh()
 
     @property
     def native_value(self) -> float:

@@ -68,11 +68,18 @@ class SiteOptionsFlow(GroupedOptionsFlow):
 
     async def async_step_pv(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Solar surplus thresholds and delays, and the home battery's priority."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            enable = user_input.get(CONF_PV_ENABLE_THRESHOLD)
+            disable = user_input.get(CONF_PV_DISABLE_THRESHOLD)
+            if enable is not None and disable is not None and float(enable) < float(disable):
+                # Charging would start at a surplus it stops at: it would start and stop.
+                errors[CONF_PV_ENABLE_THRESHOLD] = "enable_below_disable"
         return await self._async_section(
             "pv",
             pv_schema(),
             user_input,
-            {},
+            errors,
             lambda values: clean_numbers(
                 values,
                 (

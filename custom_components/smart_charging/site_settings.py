@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 import math
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -14,6 +14,7 @@ from .const import (
     CONF_BATTERY_PRIORITY_SOC,
     CONF_CIRCUIT_LIMIT,
     CONF_CIRCUIT_PARENT,
+    CONF_CIRCUITS,
     CONF_DERATE_END,
     CONF_DERATE_MIN,
     CONF_DERATE_START,
@@ -42,6 +43,34 @@ from .engine.model import (
 from .engine.settings import AllocatorSettings
 from .engine.units import is_power_unit, power_to_w
 from .flow_tuning import circuits_of
+
+TUNING_KEYS: Final = frozenset(
+    {
+        CONF_BATTERY_PRIORITY_SOC,
+        CONF_CIRCUITS,
+        CONF_GRID_LIMIT_14A,
+        CONF_GRID_LIMIT_ENTITY,
+        CONF_GRID_LIMIT_FAILSAFE,
+        CONF_MARGIN,
+        CONF_PV_DISABLE_DELAY,
+        CONF_PV_DISABLE_THRESHOLD,
+        CONF_PV_ENABLE_DELAY,
+        CONF_PV_ENABLE_THRESHOLD,
+        CONF_UNBALANCE_LIMIT,
+    }
+)
+"""Site options read afresh each cycle (``allocator_settings``, ``circuit_states``,
+``entity_grid_limit``): a change to them alone applies without reloading the site."""
+
+
+def applies_in_place(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a change of the site's options needs no reload (no dropped connections).
+
+    Only tuning changed, and no entity to follow came or went (those are subscribed to
+    when the site loads).
+    """
+    changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+    return changed <= TUNING_KEYS and tracked_entities(old) == tracked_entities(new)
 
 
 def allocator_settings(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+import json
 import socket
 from unittest.mock import PropertyMock, patch
 
@@ -31,6 +32,7 @@ from custom_components.smart_charging.const import (
     CONF_OCPP_PORT,
     DOMAIN,
 )
+from custom_components.smart_charging.diagnostics import _redact
 from custom_components.smart_charging.drivers.base import (
     ChargerReading,
     ChargerStatus,
@@ -49,6 +51,7 @@ REASON = "sensor.acme_wallbox_11_cp1_reason"
 STATUS = "sensor.acme_wallbox_11_cp1_status"
 POWER = "sensor.acme_wallbox_11_cp1_charging_power"
 ALLOCATED = "sensor.acme_wallbox_11_cp1_allocated_current"
+GRID_LIMIT = "number.home_grid_limit"
 SMART_CONTROL = "switch.home_smart_control"
 
 
@@ -151,6 +154,36 @@ async def test_smart_control_pause_survives_a_restart(
     assert hass.states.get(REASON).state == "not_connected"
 
 
+@pytest.mark.parametrize(
+    ("restored", "expected"),
+    [
+        (State(GRID_LIMIT, "5000.0", {"until": None}), (5000.0, None)),
+        (State(GRID_LIMIT, "4000.0", {"until": "2099-01-01T00:00:00+00:00"}), (4000.0, 2099)),
+        (State(GRID_LIMIT, "4000.0", {"until": "2020-01-01T00:00:00+00:00"}), None),  # over
+        (State(GRID_LIMIT, "unavailable"), None),
+        (State(GRID_LIMIT, "1e9", {"until": None}), None),  # the site's capacity: no cap
+    ],
+)
+async def test_a_grid_limit_survives_a_restart(
+    hass: HomeAssistant,
+    site_inputs: None,
+    site_entry: MockConfigEntry,
+    restored: State,
+    expected: tuple[float, int | None] | None,
+) -> None:
+    """A cap in force before a restart holds after it; one set for a while, while it lasts."""
+    mock_restore_cache(hass, [restored])
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    limit = site_entry.runtime_data.coordinator.grid_limit
+    if expected is None:
+        assert limit is None
+        return
+    assert limit is not None
+    until = None if limit.expires_at is None else limit.expires_at.year
+    assert (limit.power_w, until) == expected
+
+
 async def test_mode_is_restored_after_restart(
     hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry
 ) -> None:
@@ -198,8 +231,49 @@ async def test_charger_diagnostics(
     site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
     assert site is not None
     site_diag = await get_diagnostics_for_config_entry(hass, hass_client, site)
-    assert site_diag["chargers"] == [CP]
-    assert site_diag["last_cycle"]["allocations"][0]["charger_id"] == CP
+    assert site_diag["chargers"] == ["***"]  # "CP1", masked like a serial
+    assert site_diag["last_cycle"]["allocations"][0]["charger_id"] == "***"
+    assert CP not in json.dumps(site_diag) + json.dumps(result)
+
+
+def test_diagnostics_show_serials_partly_and_hide_secrets() -> None:
+    """Serials and charger ids partly; passwords, id tags and configuration secrets not."""
+    data = {
+        "entry": {"data": {"charge_point_id": "GARAGE-0042", "ocpp_password": "0123456789abcdef"}},
+        "info": {"serial_number": "SN-12345678", "firmware_version": "1.2.3"},
+        "chargers": ["modbus:AB12345678", "GARAGE-0042"],
+        "reading": {"id_tag": "04A1B2C3"},
+        "driver": {
+            "configuration": {
+                "AuthorizationKey": "00112233445566778899",
+                "WifiPassword": "hunter2",
+                "MeterValueSampleInterval": "10",
+                "GetConfigurationMaxKeys": "50",
+            },
+            "keys": [
+                {"key": "BackendToken", "value": "t0k"},
+                {"key": "HeartbeatInterval", "value": "60"},
+            ],
+        },
+    }
+    shown = _redact(data, ["modbus:AB12345678", "GARAGE-0042"])
+    assert shown["entry"]["data"] == {
+        "charge_point_id": "*********42",
+        "ocpp_password": "**REDACTED**",
+    }
+    assert shown["info"] == {"serial_number": "*********78", "firmware_version": "1.2.3"}
+    assert shown["chargers"] == ["modbus:********78", "*********42"]
+    assert shown["reading"] == {"id_tag": "**REDACTED**"}
+    assert shown["driver"]["configuration"] == {
+        "AuthorizationKey": "**REDACTED**",
+        "WifiPassword": "**REDACTED**",
+        "MeterValueSampleInterval": "10",
+        "GetConfigurationMaxKeys": "50",
+    }
+    assert shown["driver"]["keys"] == [
+        {"key": "BackendToken", "value": "**REDACTED**"},
+        {"key": "HeartbeatInterval", "value": "60"},
+    ]
 
 
 async def test_limit_problems_raise_a_repair_issue(

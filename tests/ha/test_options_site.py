@@ -57,6 +57,40 @@ async def test_pv_settings_reach_the_engine(
     assert loaded_site.options["ocpp_port"] == 0  # other groups are kept
 
 
+async def test_tuning_applies_in_place_and_the_rest_reloads(
+    hass: HomeAssistant, loaded_site: MockConfigEntry
+) -> None:
+    """A PV delay changes without a reload (chargers stay connected); a new input reloads."""
+    coordinator = loaded_site.runtime_data.coordinator
+    coordinator.set_grid_limit(5000, None)
+    result = await _submit(hass, await _open(hass, loaded_site, "pv"), {"pv_enable_delay": 30.0})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_site.runtime_data.coordinator is coordinator  # not reloaded
+    assert coordinator.allocator_settings().pv_enable_delay_s == 30
+    assert coordinator.grid_limit is not None
+
+    hass.states.async_set("sensor.dimming", "6000", {"unit_of_measurement": "W"})
+    result = await _open(hass, loaded_site, "grid_signal")
+    await _submit(hass, result, {"grid_limit_entity": "sensor.dimming"})
+    assert loaded_site.state is ConfigEntryState.LOADED
+    reloaded = loaded_site.runtime_data.coordinator
+    assert reloaded is not coordinator  # a new entity to follow: the site reloaded
+    # The grid limit set before holds on (the site's grid limit number restores it).
+    assert reloaded.grid_limit is not None
+    assert reloaded.grid_limit.power_w == 5000
+
+
+async def test_start_threshold_below_stop_threshold_is_refused(
+    hass: HomeAssistant, loaded_site: MockConfigEntry
+) -> None:
+    """Charging would start at a surplus it stops at."""
+    result = await _open(hass, loaded_site, "pv")
+    result = await _submit(
+        hass, result, {"pv_enable_threshold": -500.0, "pv_disable_threshold": 0.0}
+    )
+    assert result["errors"] == {"pv_enable_threshold": "enable_below_disable"}
+
+
 async def test_grid_signal_entity_caps_the_chargers(
     hass: HomeAssistant, loaded_site: MockConfigEntry
 ) -> None:
