@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
 
@@ -323,6 +323,7 @@ async def test_stored_settings_after_a_restart(
     expected: tuple[float, float],
 ) -> None:
     """Stored settings are loaded; a ready-by time that passed moves to the next day."""
+    freezer.move_to(datetime(2025, 6, 2, 15, 0, tzinfo=UTC))  # no DST change in reach
     entry = charger_entry(hass, **options)
     passed = (dt_util.now() - timedelta(hours=2)).replace(microsecond=0)
     hass_storage[storage_key(entry.entry_id)] = _stored(

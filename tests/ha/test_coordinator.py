@@ -52,6 +52,12 @@ FAILSAFE = "binary_sensor.home_failsafe"
 HEALTH = "sensor.home_input_health"
 
 
+@pytest.fixture(autouse=True)
+def _fixed_time(freezer: FrozenDateTimeFactory) -> None:
+    """A frozen clock from before the site is set up: report intervals are exact."""
+    freezer.move_to(datetime(2026, 3, 10, 17, 40, tzinfo=UTC))
+
+
 async def test_state_change_updates_without_waiting_for_tick(
     hass: HomeAssistant, loaded_site: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -155,9 +161,7 @@ async def test_a_fast_meter_that_falls_silent_is_stale_sooner(
     assert await _after(hass, loaded_site, freezer, 4) == STATE_ON
     assert hass.states.get(FAILSAFE).attributes["reason"] == "stale"
     rhythms = (await async_get_config_entry_diagnostics(hass, loaded_site))["input_rhythms"]
-    # The state machine stamps reports with a clock the freezer does not fully hold: the
-    # intervals are 2 s plus the (short) real time each round took.
-    assert 2.0 <= rhythms[GRID]["longest_interval_s"] < 3.0
+    assert rhythms[GRID]["longest_interval_s"] == 2.0
     assert rhythms[GRID]["max_age_s"] == 15.0
     # Back after 17 s: that silence is an interval of the window now, so the meter is
     # given 3 x 17 s = 51 s before it is stale again (no flapping failsafe).

@@ -790,7 +790,7 @@ async def modbus(
     class FastModbusCharger(ModbusCharger):
         def __init__(self, config: ModbusConfig, profile: Any, *, switch_phases: bool) -> None:
             fast = replace(
-                config, timeout_s=0.2, retries=0, backoff_initial_s=2.0, backoff_max_s=16.0
+                config, timeout_s=1.0, retries=0, backoff_initial_s=2.0, backoff_max_s=16.0
             )
             super().__init__(fast, profile, switch_phases=switch_phases, clock=clock)
 

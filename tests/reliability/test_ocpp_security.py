@@ -522,14 +522,20 @@ async def test_duplicate_id_racing_the_handshake_is_refused_and_logged(
 ) -> None:
     """Handshakes for one id at once: exactly one gets a session, each other one is logged.
 
-    The upgrade is slowed down so that every handshake passes the duplicate check before
-    the first one has registered its session (the race the server checks a second time).
+    The upgrades wait until every handshake has passed the duplicate check, so none had
+    registered its session at that check (the race the server checks a second time).
     """
     server: OcppServer = await make_server()
     prepare = web.WebSocketResponse.prepare
+    arrived: list[None] = []
+    all_checked = asyncio.Event()
 
     async def slow_prepare(self: web.WebSocketResponse, request: web.BaseRequest) -> Any:
-        await asyncio.sleep(0.05)
+        arrived.append(None)
+        if len(arrived) == 4:
+            all_checked.set()
+        async with asyncio.timeout(10):
+            await all_checked.wait()
         return await prepare(self, request)
 
     monkeypatch.setattr(web.WebSocketResponse, "prepare", slow_prepare)
