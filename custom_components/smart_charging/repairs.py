@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Set as AbstractSet
 from datetime import datetime, timedelta
+from typing import Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -12,7 +13,16 @@ from .charger import ChargerHandle
 from .const import DOMAIN, LOGGER
 from .control import OverdrawWatch
 from .engine.allocation import AllocationMemory
-from .engine.model import InputStatus, SiteSnapshot
+from .engine.model import InputRole, InputStatus, SiteSnapshot
+
+METER_ROLES: Final = frozenset(
+    {
+        InputRole.GRID_POWER,
+        InputRole.GRID_CURRENT_L1,
+        InputRole.GRID_CURRENT_L2,
+        InputRole.GRID_CURRENT_L3,
+    }
+)
 
 
 class IssueSet:
@@ -70,9 +80,20 @@ class SiteIssues:
     Vanished inputs, chargers that ignore their limit, and price data that cannot be read.
     """
 
+    UNUSABLE_FOR: Final = timedelta(minutes=15)
+    """How long an input may give no usable reading before a repair issue says so."""
+
     def __init__(self, hass: HomeAssistant, entry_id: str, title: str) -> None:
         """Describe the site's kinds of issue."""
+        self._hass = hass
         self._title = title
+        self._unusable_since: dict[str, datetime] = {}
+        self._unusable_inputs = IssueSet(
+            hass,
+            "input_unavailable",
+            ir.IssueSeverity.ERROR,
+            lambda entity_id: f"input_unavailable_{entry_id}_{entity_id}",
+        )
         self._missing_inputs = IssueSet(
             hass,
             "input_missing",
@@ -111,6 +132,23 @@ class SiteIssues:
                 if r.status is InputStatus.MISSING
             }
         )
+        # The meter readings the fuse depends on; PV and battery entities going
+        # unavailable at night is common and harmless.
+        unusable = {
+            r.entity_id
+            for r in snapshot.inputs
+            if r.role in METER_ROLES and r.status not in (InputStatus.OK, InputStatus.MISSING)
+        }
+        self._unusable_since = {
+            entity_id: self._unusable_since.get(entity_id, now) for entity_id in unusable
+        }
+        self._unusable_inputs.sync(
+            {
+                entity_id: {"entity_id": entity_id, "site": self._title, "minutes": "15"}
+                for entity_id, since in self._unusable_since.items()
+                if now - since >= self.UNUSABLE_FOR
+            }
+        )
         overdrawing = self.overdraw.check(
             snapshot.chargers,
             memory,
@@ -121,7 +159,7 @@ class SiteIssues:
         )
         flagged = self._ignoring_chargers.sync(
             {
-                cid: {"charger": cid}
+                cid: {"charger": self._name(handle)}
                 for cid, handle in chargers.items()
                 if handle.driver.reading.limit_mismatch
                 or handle.driver.reading.limit_rejected
@@ -131,6 +169,11 @@ class SiteIssues:
         for cid in flagged:
             LOGGER.warning("Charger %s does not follow its limit", cid)
 
+    def _name(self, handle: ChargerHandle) -> str:
+        """What the user calls the charger: its entry's title (its device's name)."""
+        entry = self._hass.config_entries.async_get_entry(handle.entry_id)
+        return handle.charger_id if entry is None else entry.title
+
     def sync_prices(self, problems: Mapping[str, dict[str, str]]) -> None:
         """Raise and withdraw the issues of unreadable price sources."""
         self._price_problems.sync(problems)
@@ -138,5 +181,6 @@ class SiteIssues:
     def clear(self) -> None:
         """Withdraw every issue of the site (on unload)."""
         self._missing_inputs.clear()
+        self._unusable_inputs.clear()
         self._ignoring_chargers.clear()
         self._price_problems.clear()

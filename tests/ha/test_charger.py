@@ -289,7 +289,7 @@ async def test_limit_problems_raise_a_repair_issue(
         await coordinator.async_refresh()
     issue = issue_registry.async_get_issue(DOMAIN, f"charger_limit_ignored_{CP}")
     assert issue is not None
-    assert issue.translation_placeholders == {"charger": CP}
+    assert issue.translation_placeholders == {"charger": "Acme Wallbox 11 (CP1)"}  # its name
     await coordinator.async_refresh()
     assert issue_registry.async_get_issue(DOMAIN, f"charger_limit_ignored_{CP}") is None
 

@@ -39,6 +39,7 @@ from .conftest import (
     L2,
     L3,
     PRICE,
+    PV,
     SITE_DATA,
     set_current,
     set_power,
@@ -286,6 +287,37 @@ async def test_missing_meter_raises_repair_issue(
     freezer.tick(timedelta(seconds=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_meter_unavailable_for_long_raises_a_repair_issue(
+    hass: HomeAssistant,
+    loaded_site: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The grid meter unavailable for 15 min: a repair issue. PV unavailable (night): none."""
+    coordinator = loaded_site.runtime_data.coordinator
+    issue_id = f"input_unavailable_{loaded_site.entry_id}_{GRID}"
+    hass.states.async_set(GRID, "unavailable")
+    hass.states.async_set(PV, "unavailable")
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=14))
+    await coordinator.async_refresh()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None  # a short outage
+    freezer.tick(timedelta(minutes=1))
+    await coordinator.async_refresh()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "input_unavailable"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {"entity_id": GRID, "site": "Home", "minutes": "15"}
+    issues = {i.translation_key for i in issue_registry.issues.values() if i.domain == DOMAIN}
+    assert issues == {"input_unavailable"}  # not for the PV sensor
+
+    set_power(hass, GRID, 100)
+    await hass.async_block_till_done()
+    await coordinator.async_refresh()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 

@@ -425,7 +425,7 @@ async def test_refused_profiles_raise_a_repair_issue_and_the_reason_says_so(
     issue = _issue(issue_registry, CP)
     assert issue is not None
     assert issue.translation_key == "charger_limit_ignored"
-    assert issue.translation_placeholders == {"charger": CP}
+    assert issue.translation_placeholders == {"charger": entry.title}
     reason = hass.states.get(REASON)
     assert reason.attributes["limit_rejected"] is True
     await _cap(hass, entry, 8.5)  # refused again: still one warning in the log
@@ -508,7 +508,7 @@ async def test_a_charger_that_draws_more_than_allowed_costs_the_others_not_the_f
         assert HOUSE_A + draw + s_next <= 25.0 - 2.0 + 1e-6, n
         issue = _issue(issue_registry, CP)
         assert issue is not None
-        assert issue.translation_placeholders == {"charger": CP}
+        assert issue.translation_placeholders == {"charger": entry.title}
 
     for _ in range(2):  # it follows again
         await cycle(ignoring=False)
@@ -874,7 +874,7 @@ async def test_modbus_refused_limits_raise_a_repair_issue_until_one_is_taken(
     assert modbus.driver.reading.status is ChargerStatus.CHARGING
     issue = _issue(issue_registry, charger_id)
     assert issue is not None
-    assert issue.translation_placeholders == {"charger": charger_id}
+    assert issue.translation_placeholders == {"charger": modbus.entry.title}  # its name
     assert caplog.text.count("did not take its limit") == 1
 
     del modbus.server.charger.rejects[("holding", 5004)]
