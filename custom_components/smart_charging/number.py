@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -61,8 +61,12 @@ def _set_target_energy(handle: ChargerHandle, _options: Mapping[str, Any], value
     handle.target_energy_kwh = value or None  # 0: no target
 
 
+NO_PRICE_LIMIT: Final = 1000.0
+"""The price limit number at its maximum: no limit (it shows this without one)."""
+
+
 def _set_price_limit(handle: ChargerHandle, _options: Mapping[str, Any], value: float) -> None:
-    handle.price_limit = value
+    handle.price_limit = None if value >= NO_PRICE_LIMIT else value
 
 
 def _set_capacity(handle: ChargerHandle, _options: Mapping[str, Any], value: float) -> None:
@@ -127,10 +131,12 @@ CHARGER_NUMBERS: tuple[ChargerNumberDescription, ...] = (
         key="price_limit",
         translation_key="price_limit",
         native_min_value=-100,
-        native_max_value=1000,
+        native_max_value=NO_PRICE_LIMIT,
         native_step=0.001,
         mode=NumberMode.BOX,
-        value_fn=lambda handle: handle.price_limit,
+        value_fn=lambda handle: (
+            NO_PRICE_LIMIT if handle.price_limit is None else handle.price_limit
+        ),
         set_fn=_set_price_limit,
         per_kwh_price=True,
     ),

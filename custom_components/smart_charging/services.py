@@ -147,7 +147,7 @@ async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
     energy = call.data.get(ATTR_ENERGY)
     if soc is None and energy is None:
         raise _invalid("target_required")
-    if soc is not None and not 0 <= soc <= 100:
+    if soc is not None and not 0 < soc <= 100:  # 0 % would be no charging at all
         raise _invalid("soc_out_of_range", soc=str(soc))
     if energy is not None and energy <= 0:
         raise _invalid("energy_out_of_range", energy=str(energy))
@@ -159,7 +159,8 @@ async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
         raise _invalid("ready_by_in_past", ready_by=ready_by.isoformat())
     handle.target_soc_pct = soc
     handle.target_energy_kwh = energy
-    handle.ready_by = ready_by
+    if ready_by is not None:  # left out: the ready-by set before holds
+        handle.ready_by = ready_by
     await coordinator.async_refresh()
 
 

@@ -120,6 +120,7 @@ async def test_set_mode_action(hass: HomeAssistant, charger: MockConfigEntry) ->
         ("set_mode", {"mode": "turbo"}, "unknown_mode"),
         ("set_target", {}, "target_required"),
         ("set_target", {"soc": 120}, "soc_out_of_range"),
+        ("set_target", {"soc": 0}, "soc_out_of_range"),
         ("set_target", {"energy": 0}, "energy_out_of_range"),
         ("set_target", {"soc": 80, "ready_by": "2020-01-01T07:00:00"}, "ready_by_in_past"),
         ("boost", {"energy": -1}, "energy_out_of_range"),
@@ -174,7 +175,15 @@ async def test_set_target_stops_at_the_target(
         blocking=True,
     )
     assert handle.request().target_energy_kwh == 12.5
+    assert handle.target_soc_pct is None  # one kind of target at a time
     assert handle.ready_by is not None
+    assert handle.ready_by.year == 2099
+    # "Charge the car to 80 percent" (no time): the ready-by set before holds.
+    await hass.services.async_call(
+        DOMAIN, "set_target", {"device_id": _device(hass, "ocpp:CP1"), "soc": 80}, blocking=True
+    )
+    assert handle.target_soc_pct == 80
+    assert handle.target_energy_kwh is None
     assert handle.ready_by.year == 2099
 
 

@@ -342,7 +342,8 @@ async def test_voice_commands(hass: HomeAssistant, charger: MockConfigEntry) -> 
         f"OK, {CHARGER_NAME} charges the car to 70 percent."
     )
     assert handle.target_soc_pct == 70
-    assert handle.ready_by is None
+    assert handle.ready_by is not None  # the time said before still holds
+    assert (handle.ready_by.hour, handle.ready_by.minute) == (18, 30)
     assert await _say(hass, "charge the car to 150 percent") == (
         "Sorry, the target must be between 1 and 100 percent."
     )

@@ -174,7 +174,7 @@ async def test_targets_price_limit_and_capacity(
     """Targets go to the engine's request (0: none); the rest is kept on the handle."""
     handle = charger.runtime_data.handle
     assert hass.states.get(TARGET_SOC).state == "0.0"
-    assert hass.states.get(PRICE_LIMIT).state == "unknown"
+    assert hass.states.get(PRICE_LIMIT).state == "1000.0"  # its maximum: no limit
     await _set(hass, TARGET_SOC, 80)
     await _set(hass, TARGET_ENERGY, 12.5)
     assert handle.request().target_soc_pct == 80
@@ -188,6 +188,8 @@ async def test_targets_price_limit_and_capacity(
     price = hass.states.get(PRICE_LIMIT)
     assert price.state == "0.2"
     assert price.attributes["unit_of_measurement"] == "EUR/kWh"
+    await _set(hass, PRICE_LIMIT, 1000)  # set back to its maximum: the limit is gone
+    assert handle.price_limit is None
 
 
 async def test_ready_by_time(
