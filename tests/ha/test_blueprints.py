@@ -28,12 +28,14 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.smart_charging.charger import ChargerHandle
 from custom_components.smart_charging.const import DOMAIN
 from custom_components.smart_charging.drivers.base import ChargerReading, ChargerStatus
+from custom_components.smart_charging.engine.model import ChargerMode
 
 from .test_ocpp import charger_entry
 
 BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "smart_charging"
 SOURCE = "https://github.com/smart-charging/smart_charging/blob/main/blueprints/automation/smart_charging/"
 MODE = "select.acme_wallbox_11_cp1_mode"
+PLAN = "sensor.acme_wallbox_11_cp1_plan"
 STATUS = "sensor.acme_wallbox_11_cp1_status"
 REASON = "sensor.acme_wallbox_11_cp1_reason"
 SIGNAL = "binary_sensor.control_box_relay"
@@ -292,6 +294,38 @@ async def test_notify_not_ready_in_time_by_state_of_charge(
     hass.states.async_set("sensor.car_battery", "81", {"device_class": "battery"})
     await _tick(hass, freezer, timedelta(days=1))  # Sunday: at the target
     assert len(calls) == 1
+
+
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_notify_when_the_plan_cannot_make_it(
+    hass: HomeAssistant, car: Car, freezer: FrozenDateTimeFactory
+) -> None:
+    """With the Plan sensor, the warning comes as soon as the plan is short, once."""
+    freezer.move_to(_monday(1))
+    calls = async_mock_service(hass, "notify", "notify")
+    await _automation(
+        hass,
+        "notify_not_ready_in_time.yaml",
+        {"status_sensor": STATUS, "plan_sensor": PLAN, "notify_action": "notify.notify"},
+    )
+    await car.report("preparing")
+    handle = car.handle
+    handle.set_mode(ChargerMode.SMART)
+    handle.target_energy_kwh = 200.0  # far more than fits before the ready-by time
+    handle.ready_by = dt_util.now() + timedelta(hours=2)
+    await _tick(hass, freezer, timedelta(seconds=10))
+    assert hass.states.get(PLAN).state == "target_unreachable"
+    assert not calls  # it must hold for a minute
+    await _tick(hass, freezer, timedelta(minutes=1))
+    assert [call.data for call in calls] == [
+        {
+            "title": "Car not charged yet",
+            "message": f"{CHARGER_NAME} cannot reach the target by the ready-by time. "
+            "Charge faster (fast mode or a boost) or choose a later time.",
+        }
+    ]
+    await _tick(hass, freezer, timedelta(minutes=5))
+    assert len(calls) == 1  # while it stays short, once
 
 
 async def _say(hass: HomeAssistant, text: str) -> str:
