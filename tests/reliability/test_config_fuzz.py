@@ -191,6 +191,10 @@ def _sane_charger(values: Mapping[str, Any]) -> None:
     if "priority" in values:
         assert isinstance(values["priority"], int)
         _within(values["priority"], 0, 10)
+    if password := values.get("ocpp_password"):
+        assert isinstance(password, str)
+        assert 16 <= len(password) <= 40
+    assert values.get("follow_up_readings", True) in (True, False)
 
 
 # ---- the forms ----------------------------------------------------------------------
@@ -433,6 +437,8 @@ def _sane_prices(hass: HomeAssistant, options: Mapping[str, Any]) -> None:
         _within(options["export_price"], -10, 10)
     if "export_price_entity" in options:
         _unit(hass, options["export_price_entity"])
+    if "price_list_entity" in options:
+        _unit(hass, options["price_list_entity"])
 
 
 def _sane_forecast(hass: HomeAssistant, options: Mapping[str, Any]) -> None:
@@ -508,6 +514,7 @@ SITE_OPTION_FORMS: dict[str, tuple[dict[str, Any], list[str], Any]] = {
         {"price_source": "fixed", "fixed_price": 0.3, "export_price": 0.08},
         [
             "price_source",
+            "price_list_entity",
             "price_config_entry",
             "price_area",
             "fixed_price",
@@ -572,7 +579,12 @@ async def test_site_options(
 
 @pytest.fixture
 async def charger(hass: HomeAssistant, site: MockConfigEntry) -> MockConfigEntry:
-    """An OCPP charger entry of the site (not set up: only its options are edited)."""
+    """An OCPP charger entry of the site (not set up: only its options are edited).
+
+    The site has one circuit, so the charger's form offers it.
+    """
+    garage = {"id": "garage", "circuit_name": "Garage", "circuit_limit": 20.0}
+    hass.config_entries.async_update_entry(site, options={**site.options, "circuits": [garage]})
     return charger_entry(hass)
 
 
@@ -597,6 +609,9 @@ CHARGER_OPTION_FORMS: dict[str, tuple[dict[str, Any], list[str]]] = {
             "skip_schema_validation",
             "safe_current",
             "remote_start",
+            "follow_up_readings",
+            "ocpp_password",
+            "circuit",
         ],
     ),
     "vehicle": ({"vehicle_soc_entity": CAR_SOC}, ["vehicle_soc_entity"]),
@@ -619,6 +634,8 @@ CHARGER_OPTION_FORMS: dict[str, tuple[dict[str, Any], list[str]]] = {
 def _sane_charger_options(hass: HomeAssistant, group: str, options: Mapping[str, Any]) -> None:
     values = {**DEFAULT_CHARGER_OPTIONS, **options}
     _sane_charger(values)
+    if (circuit := options.get("circuit")) is not None:
+        assert circuit == "garage"  # the site's one circuit
     if group == "vehicle" and "vehicle_soc_entity" in options:
         assert _unit(hass, options["vehicle_soc_entity"]) in ("%", None)
     if group == "temperature":
