@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from . import proc
 from .hass_api import Hass, HassError
+from .ocpp_charger import CAR as DRIVEWAY_CAR
 from .site_runner import GRID_CURRENTS, GRID_POWER, PRICE, SOLAR
 
 DOMAIN: Final = "smart_charging"
@@ -269,6 +270,23 @@ async def add_modbus_charger(hass: Hass, modbus_port: int) -> str:
     entry = _expect(result, "create_entry", "Modbus charger")["result"]
     proc.say("demo", f"added the Modbus charger {MODBUS_NAME!r} (port {modbus_port})")
     return str(entry["entry_id"])
+
+
+async def tell_battery_capacity(hass: Hass, entry_id: str) -> None:
+    """Give the driveway car's battery capacity (a SoC target needs it), unless known.
+
+    The OCPP car reports its state of charge; with the capacity, a target state of
+    charge and a ready-by time in smart mode give a plan.
+    """
+    number = (await entity_ids(hass, entry_id)).get("number.battery_capacity")
+    if number is None:
+        raise HassError("the driveway charger has no battery capacity number")
+    state = await hass.get_state(number)
+    if state is not None and state["state"] not in ("unknown", "unavailable"):
+        return  # set before, perhaps by the user
+    await hass.call_service(
+        "number", "set_value", {"entity_id": number, "value": DRIVEWAY_CAR.capacity_kwh}
+    )
 
 
 async def wait_loaded(hass: Hass, *entry_ids: str) -> None:

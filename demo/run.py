@@ -43,6 +43,7 @@ from .provision import (
     authenticate,
     configure_site,
     remove_onboarding_extras,
+    tell_battery_capacity,
     wait_loaded,
 )
 from .requirements import unmet
@@ -222,6 +223,7 @@ async def start(
     modbus = await add_modbus_charger(hass, layout.modbus_port)
     ocpp = await accept_ocpp_charger(hass)
     await wait_loaded(hass, site, ocpp, modbus)
+    await tell_battery_capacity(hass, ocpp)
     if onboarded:
         await remove_onboarding_extras(hass)
     return hass, Demo(site=site, ocpp_charger=ocpp, modbus_charger=modbus)
