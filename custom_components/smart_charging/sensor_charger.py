@@ -23,6 +23,7 @@ from .engine.model import InputRole, Reason
 from .engine.plan_model import ChargerPlan, Verdict
 from .entity import ChargerEntity
 from .session import SessionAccount
+from .smart import PLAN_BLOCKERS, plan_blocker
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,9 @@ def _plan(view: ChargerView) -> ChargerPlan | None:
 
 def _verdict(view: ChargerView) -> str | None:
     planned = _plan(view)
-    return None if planned is None else planned.verdict.value
+    if planned is None:
+        return plan_blocker(view.handle)  # a target that cannot be planned says why
+    return planned.verdict.value
 
 
 def _plan_attributes(view: ChargerView) -> Mapping[str, Any]:
@@ -287,7 +290,7 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         key="plan",
         translation_key="plan",
         device_class=SensorDeviceClass.ENUM,
-        options=[verdict.value for verdict in Verdict],
+        options=[*(verdict.value for verdict in Verdict), *PLAN_BLOCKERS],
         value_fn=_verdict,
         attrs_fn=_plan_attributes,
         needs_connection=False,

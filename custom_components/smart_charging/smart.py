@@ -45,6 +45,23 @@ def energy_needed(handle: ChargerHandle) -> float | None:
     return None
 
 
+PLAN_BLOCKERS: Final = ("needs_battery_capacity", "needs_state_of_charge")
+"""Why a ``smart`` charger with a state-of-charge target has no plan (the Plan sensor says)."""
+
+
+def plan_blocker(handle: ChargerHandle) -> str | None:
+    """What a state-of-charge target lacks before it can be planned, if anything."""
+    if handle.mode is not ChargerMode.SMART or handle.target_energy_kwh:
+        return None
+    if not handle.target_soc_pct:
+        return None
+    if not handle.battery_capacity_kwh:
+        return PLAN_BLOCKERS[0]
+    if handle.soc_pct is None and handle.driver.reading.status.vehicle_connected:
+        return PLAN_BLOCKERS[1]
+    return None
+
+
 def absolute_windows(
     windows: Sequence[DailyWindow], now: datetime, until: datetime
 ) -> tuple[TimeWindow, ...]:

@@ -148,8 +148,10 @@ async def test_smart_target_from_soc(hass: HomeAssistant, plugged: MockConfigEnt
     handle.target_soc_pct = 80
     await coordinator.async_refresh()
     assert coordinator.smart.plan is None  # no capacity known yet
+    assert hass.states.get(PLAN).state == "needs_battery_capacity"  # and it says so
     handle.battery_capacity_kwh = 60
     await coordinator.async_refresh()
+    assert hass.states.get(PLAN).state == "on_target"
     plan = coordinator.smart.plan
     assert plan is not None
     # (80 % - 40 %) of 60 kWh at 90 % charging efficiency.
