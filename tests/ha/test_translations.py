@@ -48,6 +48,14 @@ def test_every_price_problem_has_its_own_repair_text(language: str) -> None:
         assert "{reason}" not in issues[key]["description"]
 
 
+def test_every_entity_has_an_icon() -> None:
+    """Each entity translation key has its icon in icons.json."""
+    entities = _load("translations/en.json")["entity"]
+    icons = _load("icons.json")["entity"]
+    for platform, keys in entities.items():
+        assert set(keys) <= set(icons.get(platform, {})), platform
+
+
 def test_languages_cover_the_same_keys() -> None:
     """German has every string English has; strings.json is the English source."""
     english = _load("translations/en.json")
