@@ -286,6 +286,30 @@ async def test_an_unauthenticated_handshake_never_replaces_a_connection(
     assert not first.task.done()
 
 
+async def test_a_changed_password_ends_the_connection_made_with_the_old_one(
+    make_server: Any, clients: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The user gives CP1 a new key: its connection signed in with the old one is closed."""
+    own = {"CP1": "old-key-0123456789"}
+    server: OcppServer = await make_server(config={"charger_password": own.get})
+    old_auth = aiohttp.BasicAuth("CP1", "old-key-0123456789")
+    charger, client = await boot_and_setup(server, clients, "CP1", auth=old_auth)
+    await server.async_admission_changed("CP1")  # nothing changed: it stays
+    assert not client.task.done()
+
+    own["CP1"] = "new-key-0123456789"
+    await server.async_admission_changed("CP1")
+    assert await client.closed() == aiohttp.WSCloseCode.POLICY_VIOLATION
+    assert "CP1: its password changed; it must sign in again" in caplog.text
+    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+        await clients.connect(server.port, "CP1", auth=old_auth)
+    assert err.value.status == 401
+    new_auth = aiohttp.BasicAuth("CP1", "new-key-0123456789")
+    again, _ = await boot_and_setup(server, clients, "CP1", auth=new_auth)
+    assert again is charger
+    assert charger.connected
+
+
 async def test_malformed_basic_auth_header(make_server: Any) -> None:
     server: OcppServer = await make_server(config={"password": "secret"})
     async with aiohttp.ClientSession() as session:

@@ -145,12 +145,17 @@ async def test_a_charger_with_its_own_password(
     assert (await client.cp.boot()).status == "Accepted"
     other = await clients.connect(port, "CP2", auth=aiohttp.BasicAuth("CP2", site_key))
     assert (await other.cp.boot()).status == "Accepted"
-    # Changed in the charger's options, the new password applies at the next connection.
+    # Changed in the charger's options: the connection made with the old key is closed,
+    # and only the new key signs in. The other charger stays connected.
     hass.config_entries.async_update_entry(
         entry, options={**entry.options, CONF_OCPP_PASSWORD: "cp1-new-key-0123456"}
     )
     await hass.async_block_till_done()
     assert site_entry.runtime_data.ocpp.charger_password(CP) == "cp1-new-key-0123456"
+    assert await client.closed() == aiohttp.WSCloseCode.POLICY_VIOLATION
+    assert not other.task.done()
+    again = await clients.connect(port, CP, auth=aiohttp.BasicAuth(CP, "cp1-new-key-0123456"))
+    assert (await again.cp.boot()).status == "Accepted"
 
 
 async def _charging(client: Client, amps: float) -> None:

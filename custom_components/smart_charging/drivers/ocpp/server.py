@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 import errno
+import hashlib
 import logging
 import secrets
 
@@ -76,6 +77,8 @@ class OcppServer:
         self._chargers: dict[str, OcppCharger] = {}
         self._pinned: set[str] = set()
         self._sessions: dict[str, Session] = {}
+        # Per open session: a digest of the password it signed in with (None: none).
+        self._signed_in_with: dict[Session, bytes | None] = {}
         self._handlers_done: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
         self._context = SessionContext(
@@ -119,13 +122,19 @@ class OcppServer:
             await session.close(WSCloseCode.POLICY_VIOLATION, "removed")
 
     async def async_admission_changed(self, cp_id: str) -> None:
-        """Re-evaluate a connected charger after the user confirmed or ignored it.
+        """Re-evaluate a connected charger after the user confirmed, ignored or edited it.
 
-        Now accepted while pending: TriggerMessage(BootNotification) (or a close, so it
-        reconnects and boots); now rejected, or pending while accepted: close.
+        Its password changed since it signed in: close, so it signs in with the new one
+        (an old or leaked key must not keep a connection). Now accepted while pending:
+        TriggerMessage(BootNotification) (or a close, so it reconnects and boots); now
+        rejected, or pending while accepted: close.
         """
         session = self._sessions.get(cp_id)
         if session is None or session.closed:
+            return
+        if self._signed_in_with.get(session) != _digest(self._password(cp_id)):
+            _LOGGER.warning("OCPP %s: its password changed; it must sign in again", cp_id)
+            await session.close(WSCloseCode.POLICY_VIOLATION, "credentials changed")
             return
         admission = self._admit(cp_id)
         if admission is Admission.ACCEPT and not session.admitted:
@@ -241,17 +250,17 @@ class OcppServer:
             return refusal
         # Decided once: a password set while this handshake runs must not make an
         # unauthenticated connection look authenticated later on.
-        authenticated = self._password(cp_id) is not None
+        password = self._password(cp_id)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._handlers_done.add(done)
         try:
-            return await self._serve(request, cp_id, authenticated=authenticated)
+            return await self._serve(request, cp_id, password=password)
         finally:
             done.set_result(None)
             self._handlers_done.discard(done)
 
     async def _serve(
-        self, request: web.Request, cp_id: str, *, authenticated: bool
+        self, request: web.Request, cp_id: str, *, password: str | None
     ) -> web.StreamResponse:
         config = self._config
         websocket = web.WebSocketResponse(
@@ -271,7 +280,7 @@ class OcppServer:
             return websocket
         old = self._sessions.get(cp_id)
         if old is not None and not old.closed:
-            if not authenticated:  # another connection won the race since the check
+            if password is None:  # another connection won the race since the check
                 _LOGGER.warning("OCPP %s: refused a second connection while one is open", cp_id)
                 await connection.close(WSCloseCode.POLICY_VIOLATION, "already connected")
                 return websocket
@@ -281,11 +290,13 @@ class OcppServer:
         charger = self._charger(cp_id)
         session = Session(cp_id, connection, charger, self._context, admitted=admitted)
         self._sessions[cp_id] = session
+        self._signed_in_with[session] = _digest(password)
         charger.attach(session)
         _LOGGER.info("OCPP %s connected (%s)", cp_id, "accepted" if admitted else "pending")
         try:
             await session.run()
         finally:
+            self._signed_in_with.pop(session, None)
             if self._sessions.get(cp_id) is session:
                 del self._sessions[cp_id]
             charger.detach(session)
@@ -293,3 +304,8 @@ class OcppServer:
                 self._chargers.pop(cp_id, None)
             _LOGGER.info("OCPP %s disconnected", cp_id)
         return websocket
+
+
+def _digest(password: str | None) -> bytes | None:
+    """What is kept of the password a session signed in with (not the password itself)."""
+    return None if password is None else hashlib.sha256(password.encode()).digest()
