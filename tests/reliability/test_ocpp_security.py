@@ -488,6 +488,16 @@ async def test_client_certificates_when_the_context_requires_them(
     ):
         error = await _tls_attempt(port, "CP-TLS", ssl=ssl_context)
         assert isinstance(error, (aiohttp.ClientError, ssl.SSLError, ConnectionError)), repr(error)
+    failures = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.getMessage().startswith("OCPP: a TLS connection")
+    ]
+    prefix = "OCPP: a TLS connection failed "
+    assert failures == [  # each refusal logged, saying why
+        prefix + "(PEER_DID_NOT_RETURN_A_CERTIFICATE): the charger sent no client certificate",
+        prefix + "(CERTIFICATE_VERIFY_FAILED): the charger's certificate is not trusted",
+    ]
     assert set(server.chargers) == {"CP-TLS"}
     real.assert_untouched()
     await real.assert_in_control()

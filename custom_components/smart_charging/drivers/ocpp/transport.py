@@ -113,11 +113,16 @@ def _report_tls(err: ssl.SSLError) -> None:
     now = _now()
     if now - _tls_reported.get(reason, -TLS_REPORT_INTERVAL_S) >= TLS_REPORT_INTERVAL_S:
         _tls_reported[reason] = now
-        _LOGGER.warning(
-            "OCPP: a TLS connection failed (%s); HTTP_REQUEST means a charger using ws://"
-            " on the TLS port",
-            reason,
-        )
+        _LOGGER.warning("OCPP: a TLS connection failed (%s)%s", reason, _TLS_HINTS.get(reason, ""))
+
+
+_TLS_HINTS: Final = {
+    "HTTP_REQUEST": ": a charger using ws:// on the TLS port",
+    "PEER_DID_NOT_RETURN_A_CERTIFICATE": ": the charger sent no client certificate",
+    "CERTIFICATE_VERIFY_FAILED": ": the charger's certificate is not trusted",
+    "UNSUPPORTED_PROTOCOL": ": the charger offers only TLS versions below 1.2",
+    "NO_SHARED_CIPHER": ": no cipher both sides support",
+}
 
 
 def secure_context(context: ssl.SSLContext) -> ssl.SSLContext:
