@@ -40,6 +40,7 @@ from .const import (
 from .engine.model import ChargerMode, PhaseMode
 from .flow_charger import DEFAULT_CHARGER_OPTIONS, validate_charger
 from .session import SessionAccount
+from .smart import MAX_HORIZON
 
 if TYPE_CHECKING:
     from .coordinator import SiteCoordinator
@@ -135,17 +136,14 @@ class ChargerStore:
         handle.price_limit = _optional_float(settings.get("price_limit"))
         handle.battery_capacity_kwh = _optional_float(settings.get("battery_capacity"))
         handle.phase_mode = PhaseMode(settings.get("phase_mode", PhaseMode.AUTO))
-        if (mode := settings.get("mode")) is not None:
-            chosen = ChargerMode(mode)
-            previous = ChargerMode(settings.get("last_active_mode", mode))
-            handle.mode = chosen
-            if previous is not ChargerMode.OFF:
-                handle.last_active_mode = previous
-            handle.mode_restored = True
         if (minutes := settings.get("boost_minutes")) is not None:
             handle.boost_duration = timedelta(minutes=float(minutes))
         if (ready_by := settings.get("ready_by")) is not None:
-            handle.ready_by = upcoming(datetime.fromisoformat(ready_by), dt_util.now())
+            now = dt_util.now()
+            restored = upcoming(datetime.fromisoformat(ready_by), now)
+            # Further ahead than anything can be planned for (an older version took it).
+            handle.ready_by = restored if restored - now <= MAX_HORIZON else None
+        self._restore_modes(settings)
         currents = settings.get("currents")
         if currents is None or list(currents["options"]) != self._option_range:
             return  # no live change, or the options changed since: they win
@@ -155,6 +153,22 @@ class ChargerStore:
             )
         except ServiceValidationError:
             LOGGER.warning("Stored current range of %s no longer fits", handle.charger_id)
+
+    def _restore_modes(self, settings: Mapping[str, Any]) -> None:
+        """The mode and the one "Charging: on" returns to; an unknown one is skipped."""
+        handle = self._handle
+        if (mode := settings.get("mode")) is None:
+            return
+        try:
+            chosen = ChargerMode(mode)
+            previous = ChargerMode(settings.get("last_active_mode", mode))
+        except ValueError:
+            LOGGER.warning("Stored mode of %s is unknown: %s", handle.charger_id, mode)
+            return
+        handle.mode = chosen
+        if previous is not ChargerMode.OFF:
+            handle.last_active_mode = previous
+        handle.mode_restored = True
 
     def _settings(self) -> dict[str, Any]:
         handle = self._handle

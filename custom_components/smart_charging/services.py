@@ -17,6 +17,7 @@ from .charger import ChargerHandle, next_occurrence
 from .const import DOMAIN
 from .coordinator import ChargerRuntimeData, SiteCoordinator, SmartChargingRuntimeData
 from .engine.model import ChargerMode
+from .smart import MAX_HORIZON
 
 ATTR_DEVICE_ID = "device_id"
 ATTR_MODE = "mode"
@@ -157,6 +158,8 @@ async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
         ready_by = next_occurrence(ready_by, now)
     elif isinstance(ready_by, datetime) and ready_by <= now:  # made local by the schema
         raise _invalid("ready_by_in_past", ready_by=ready_by.isoformat())
+    elif isinstance(ready_by, datetime) and ready_by - now > MAX_HORIZON:
+        raise _invalid("ready_by_too_far", ready_by=ready_by.isoformat(), days="7")
     handle.target_soc_pct = soc
     handle.target_energy_kwh = energy
     if ready_by is not None:  # left out: the ready-by set before holds

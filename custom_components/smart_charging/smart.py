@@ -30,6 +30,9 @@ from .engine.settings import AllocatorSettings
 
 SLOT: Final = timedelta(minutes=15)
 DEFAULT_HORIZON: Final = timedelta(hours=24)
+MAX_HORIZON: Final = timedelta(days=7)
+"""The furthest the plan looks ahead (a ready-by time further out is planned as if then):
+the planner's work grows with the number of slots it fills."""
 CHARGE_EFFICIENCY: Final = 0.9  # energy into the battery per energy from the grid
 SETTINGS: Final = PlannerSettings()
 
@@ -103,7 +106,7 @@ def charge_need(
         charger_id=handle.charger_id,
         energy_kwh=energy,
         max_power_kw=config.max_current_a * per_amp_kw,
-        ready_by=handle.ready_by,
+        ready_by=None if handle.ready_by is None else min(handle.ready_by, until),
         min_power_kw=config.min_current_a * per_amp_kw,
         windows=absolute_windows(handle.windows, now, until),
         price_limit=handle.price_limit,
@@ -170,7 +173,7 @@ class SmartPlanner:
         ]
         prices = [slot for slot in inputs.prices if slot.end > now]
         default = prices[-1].end if prices else now + DEFAULT_HORIZON
-        horizon = max(deadlines, default=default)
+        horizon = min(max(deadlines, default=default), now + MAX_HORIZON)
         needs = [need for h in chargers.values() if (need := charge_need(h, voltage, now, horizon))]
         plugged = {
             cid

@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -123,6 +124,7 @@ async def test_set_mode_action(hass: HomeAssistant, charger: MockConfigEntry) ->
         ("set_target", {"soc": 0}, "soc_out_of_range"),
         ("set_target", {"energy": 0}, "energy_out_of_range"),
         ("set_target", {"soc": 80, "ready_by": "2020-01-01T07:00:00"}, "ready_by_in_past"),
+        ("set_target", {"soc": 80, "ready_by": "2099-01-01T07:00:00"}, "ready_by_too_far"),
         ("boost", {"energy": -1}, "energy_out_of_range"),
     ],
 )
@@ -167,24 +169,25 @@ async def test_set_target_stops_at_the_target(
     assert handle.target_soc_pct == 80
     assert handle.ready_by is not None
     assert (handle.ready_by.hour, handle.ready_by.minute) == (7, 0)
+    in_three_days = (dt_util.now() + timedelta(days=3)).replace(tzinfo=None).isoformat()
     assert handle.request().target_soc_pct == 80
     await hass.services.async_call(
         DOMAIN,
         "set_target",
-        {"device_id": _device(hass, "ocpp:CP1"), "energy": 12.5, "ready_by": "2099-01-01T07:00:00"},
+        {"device_id": _device(hass, "ocpp:CP1"), "energy": 12.5, "ready_by": in_three_days},
         blocking=True,
     )
     assert handle.request().target_energy_kwh == 12.5
     assert handle.target_soc_pct is None  # one kind of target at a time
     assert handle.ready_by is not None
-    assert handle.ready_by.year == 2099
+    assert handle.ready_by.date() == dt_util.parse_datetime(in_three_days).date()
     # "Charge the car to 80 percent" (no time): the ready-by set before holds.
     await hass.services.async_call(
         DOMAIN, "set_target", {"device_id": _device(hass, "ocpp:CP1"), "soc": 80}, blocking=True
     )
     assert handle.target_soc_pct == 80
     assert handle.target_energy_kwh is None
-    assert handle.ready_by.year == 2099
+    assert handle.ready_by.date() == dt_util.parse_datetime(in_three_days).date()
 
 
 async def test_boost_runs_fast_then_returns(

@@ -141,6 +141,22 @@ async def test_a_passed_ready_by_holds_again_the_next_day(
     assert handle.planned_power_w > 0
 
 
+async def test_a_ready_by_far_ahead_is_planned_within_a_week(
+    hass: HomeAssistant, plugged: MockConfigEntry
+) -> None:
+    """The planner's work grows with its horizon: it looks at most seven days ahead."""
+    handle = plugged.runtime_data.handle
+    coordinator = plugged.runtime_data.site.coordinator
+    handle.target_energy_kwh = 10.0
+    handle.ready_by = dt_util.now() + timedelta(days=3650)  # from an older version's store
+    await coordinator.async_refresh()
+    plan = coordinator.smart.plan
+    assert plan is not None
+    last = max(slot.end for slot in plan.slots)
+    assert last <= dt_util.now() + timedelta(days=7, minutes=15)  # (its 15-min slot)
+    assert hass.states.get(PLAN).state == "on_target"
+
+
 async def test_smart_target_from_soc(hass: HomeAssistant, plugged: MockConfigEntry) -> None:
     """A SoC target needs the battery capacity; the car's SoC gives the energy."""
     handle = plugged.runtime_data.handle
