@@ -24,7 +24,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
 from .charger import ChargerHandle
@@ -248,23 +248,43 @@ class GridLimitNumber(SiteEntity, NumberEntity, RestoreEntity):
         self._attr_native_max_value = site.fuse_a * site.phases * site.voltage_v
 
     async def async_added_to_hass(self) -> None:
-        """Restore the cap that was in force before Home Assistant restarted."""
+        """Restore the cap that was in force before Home Assistant restarted.
+
+        From the stored cap itself, not from the state shown: without a cap that is the
+        site's capacity, which is no cap (and may have changed since).
+        """
         await super().async_added_to_hass()
-        last = await self.async_get_last_state()
-        if last is None or self.coordinator.grid_limit is not None:
+        stored = await self.async_get_last_extra_data()
+        if stored is None or self.coordinator.grid_limit is not None:
             return
+        data = stored.as_dict()
         try:
-            power_w = float(last.state)
-            until = last.attributes.get("until")
+            power_w = data.get("cap_w")
+            until = data.get("until")
             expires_at = None if until is None else datetime.fromisoformat(str(until))
-        except ValueError:
-            return  # unknown, unavailable, or not written by us
+            if power_w is None:
+                return
+            power_w = float(power_w)
+        except (TypeError, ValueError):
+            return  # not written by us
         if not 0 <= power_w < self.native_max_value:
             return
         if expires_at is not None and expires_at <= dt_util.utcnow():
             return
         self.coordinator.set_grid_limit(power_w, expires_at)
         await self.coordinator.async_refresh()
+
+    @property
+    def extra_restore_state_data(self) -> RestoredExtraData:
+        """The cap in force (None: none) and until when, kept across a restart."""
+        limit = self.coordinator.grid_limit
+        until = None if limit is None or limit.expires_at is None else limit.expires_at
+        return RestoredExtraData(
+            {
+                "cap_w": None if limit is None else limit.power_w,
+                "until": None if until is None else until.isoformat(),
+            }
+        )
 
     @property
     def native_value(self) -> float:

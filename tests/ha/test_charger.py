@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 import json
 import socket
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -18,6 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache,
+    mock_restore_cache_with_extra_data,
     snapshot_platform,
 )
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -155,24 +157,26 @@ async def test_smart_control_pause_survives_a_restart(
 
 
 @pytest.mark.parametrize(
-    ("restored", "expected"),
+    ("stored", "expected"),
     [
-        (State(GRID_LIMIT, "5000.0", {"until": None}), (5000.0, None)),
-        (State(GRID_LIMIT, "4000.0", {"until": "2099-01-01T00:00:00+00:00"}), (4000.0, 2099)),
-        (State(GRID_LIMIT, "4000.0", {"until": "2020-01-01T00:00:00+00:00"}), None),  # over
-        (State(GRID_LIMIT, "unavailable"), None),
-        (State(GRID_LIMIT, "1e9", {"until": None}), None),  # the site's capacity: no cap
+        ({"cap_w": 5000.0, "until": None}, (5000.0, None)),
+        ({"cap_w": 4000.0, "until": "2099-01-01T00:00:00+00:00"}, (4000.0, 2099)),
+        ({"cap_w": 4000.0, "until": "2020-01-01T00:00:00+00:00"}, None),  # over
+        ({"cap_w": None, "until": None}, None),  # no cap (the state showed the capacity)
+        ({"cap_w": 1e9, "until": None}, None),  # above the site's capacity: no cap
+        ({"cap_w": "lots", "until": None}, None),
     ],
 )
 async def test_a_grid_limit_survives_a_restart(
     hass: HomeAssistant,
     site_inputs: None,
     site_entry: MockConfigEntry,
-    restored: State,
+    stored: dict[str, Any],
     expected: tuple[float, int | None] | None,
 ) -> None:
     """A cap in force before a restart holds after it; one set for a while, while it lasts."""
-    mock_restore_cache(hass, [restored])
+    # The state shown is unavailable (the last write failed): the stored cap still counts.
+    mock_restore_cache_with_extra_data(hass, [(State(GRID_LIMIT, "unavailable"), stored)])
     assert await hass.config_entries.async_setup(site_entry.entry_id)
     await hass.async_block_till_done()
     limit = site_entry.runtime_data.coordinator.grid_limit
