@@ -212,7 +212,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         price_entity = entry.data.get(CONF_PRICE)
         self.prices = PriceFeed(hass, entry.options, price_entity, self._async_new_plan_data)
         self.dispatcher = CommandDispatcher(hass, entry)
-        self._applied = (dict(entry.data), dict(entry.options))
+        self._applied = (entry.title, dict(entry.data), dict(entry.options))
 
     @callback
     def async_add_charger(self, handle: ChargerHandle) -> CALLBACK_TYPE:
@@ -254,10 +254,12 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
     def async_apply_options(self) -> bool:
         """Take changed tuning on without a reload; False if the change needs one."""
         entry = self.config_entry
-        data, options = self._applied
-        if entry.data != data or not applies_in_place(options, entry.options):
+        title, data, options = self._applied
+        if (title, data) != (entry.title, dict(entry.data)):  # a new name shows in repairs too
             return False
-        self._applied = (dict(entry.data), dict(entry.options))
+        if not applies_in_place(options, entry.options):
+            return False
+        self._applied = (entry.title, dict(entry.data), dict(entry.options))
         self._settings = None
         self.hass.async_create_task(
             self.async_request_refresh(), f"{DOMAIN} tuning changed", eager_start=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 import dataclasses
 import re
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntry
@@ -21,52 +21,70 @@ TO_REDACT = {
     "unique_id",
 }
 # Keys of a charger's own configuration (OCPP GetConfiguration, vendor keys) that hold
-# secrets: the AuthorizationKey, Wi-Fi and backend passwords, tokens.
-SECRET_KEY = re.compile(
-    r"password|passwd|passphrase|secret|token|psk|authorizationkey|apikey", re.I
-)
+# secrets: the AuthorizationKey, Wi-Fi and backend passwords, tokens, any "...Key".
+SECRET_KEY = re.compile(r"password|passwd|passphrase|secret|token|psk|apikey|.key$|_key$", re.I)
+URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")  # user:password@ in a URL
 REDACTED = "**REDACTED**"
+MASK_FROM: Final = 4  # shorter ids ("CP1") are names, not serials: shown as they are
+MODBUS_PREFIX: Final = "modbus:"
 
 
 def mask(text: str) -> str:
     """Show a serial or an id partly: enough to tell chargers apart, not to copy it."""
-    prefix, colon, rest = text.rpartition(":")  # "modbus:<serial>" keeps "modbus:"
-    keep = 2 if len(rest) > 6 else 1 if len(rest) > 3 else 0
-    return f"{prefix}{colon}{'*' * (len(rest) - keep)}{rest[len(rest) - keep :]}"
+    prefix = MODBUS_PREFIX if text.startswith(MODBUS_PREFIX) else ""
+    rest = text[len(prefix) :]
+    keep = 2 if len(rest) > 6 else 0
+    return f"{prefix}{'*' * (len(rest) - keep)}{rest[len(rest) - keep :]}"
 
 
-def _scrub(value: Any, ids: dict[str, str]) -> Any:
-    """Mask serials and charger ids everywhere; redact secret-looking configuration keys."""
+def _plain(value: Any) -> Any:
+    """Tuples as lists (``async_redact_data`` looks into dicts and lists only)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _is_secret(key: Any) -> bool:
+    return isinstance(key, str) and key.lower() != "key" and bool(SECRET_KEY.search(key))
+
+
+def _scrub(value: Any, ids: re.Pattern[str] | None, masks: dict[str, str]) -> Any:
+    """Mask serials and charger ids; redact secret-looking configuration keys."""
     if isinstance(value, dict):
         scrubbed: dict[Any, Any] = {}
         for key, item in value.items():
-            name = _scrub(key, ids) if isinstance(key, str) else key
-            if isinstance(key, str) and SECRET_KEY.search(key):
-                scrubbed[name] = REDACTED
+            if _is_secret(key):
+                scrubbed[key] = REDACTED
             elif key == "serial_number" and isinstance(item, str):
-                scrubbed[name] = mask(item)
+                scrubbed[key] = mask(item)
             else:
-                scrubbed[name] = _scrub(item, ids)
+                scrubbed[key] = _scrub(item, ids, masks)
         return scrubbed
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         # A configuration list of {"key": name, "value": ...} entries (OCPP's shape).
-        return [_scrub_entry(item, ids) for item in value]
+        return [
+            {**item, "value": REDACTED}
+            if isinstance(item, dict) and _is_secret(item.get("key"))
+            else _scrub(item, ids, masks)
+            for item in value
+        ]
     if isinstance(value, str):
-        for charger_id, masked in ids.items():
-            value = value.replace(charger_id, masked)  # also inside titles like "Box (id)"
+        value = URL_CREDENTIALS.sub("***@", value)
+        if ids is not None:  # whole ids only, also inside titles like "Box (id)"
+            value = ids.sub(lambda match: masks[match.group(0)], value)
         return value
     return value
 
 
-def _scrub_entry(item: Any, ids: dict[str, str]) -> Any:
-    if isinstance(item, dict) and SECRET_KEY.search(str(item.get("key", ""))):
-        return {**item, "value": REDACTED}
-    return _scrub(item, ids)
-
-
 def _redact(data: dict[str, Any], charger_ids: Iterable[str]) -> dict[str, Any]:
-    ids = {charger_id: mask(charger_id) for charger_id in charger_ids}
-    scrubbed: dict[str, Any] = _scrub(async_redact_data(data, TO_REDACT), ids)
+    masks = {cid: mask(cid) for cid in charger_ids if len(cid) >= MASK_FROM}
+    ids = None
+    if masks:
+        alternatives = "|".join(re.escape(cid) for cid in sorted(masks, key=len, reverse=True))
+        ids = re.compile(rf"(?<![\w:-])(?:{alternatives})(?![\w:-])")
+    scrubbed: dict[str, Any] = _scrub(async_redact_data(_plain(data), TO_REDACT), ids, masks)
     return scrubbed
 
 

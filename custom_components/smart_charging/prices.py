@@ -360,8 +360,13 @@ class PriceFeed:
         """An entity's series, with tomorrow's from its companion entity where there is one."""
         slots = self._entity_series(entity_id, tz, explicit=explicit)
         for companion in companions(entity_id):
-            # Tomorrow's event may not have fired yet (unknown): that is no problem.
-            later = self._entity_series(companion, tz, explicit=False)
+            # Tomorrow's event may not have fired yet (unknown): that is no problem. One
+            # that cannot be read leaves today's prices as they are.
+            try:
+                later = self._entity_series(companion, tz, explicit=False)
+            except TariffError as err:
+                LOGGER.debug("Tomorrow's prices of %s not used: %s", companion, err)
+                continue
             if later and slots:
                 known = {slot.start for slot in slots}
                 merged = [*slots, *(slot for slot in later if slot.start not in known)]

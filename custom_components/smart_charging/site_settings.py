@@ -70,7 +70,7 @@ def applies_in_place(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     when the site loads).
     """
     changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
-    return changed <= TUNING_KEYS and tracked_entities(old) == tracked_entities(new)
+    return changed <= TUNING_KEYS and set(tracked_entities(old)) == set(tracked_entities(new))
 
 
 def allocator_settings(

@@ -310,6 +310,26 @@ async def test_a_changed_password_ends_the_connection_made_with_the_old_one(
     assert charger.connected
 
 
+async def test_a_password_changed_during_the_handshake_closes_it(
+    make_server: Any, clients: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed in with the old key while the new one was being saved: closed at once."""
+    own = {"CP1": "old-key-0123456789"}
+    server: OcppServer = await make_server(config={"charger_password": own.get})
+    prepare = web.WebSocketResponse.prepare
+
+    async def changing_prepare(response: web.WebSocketResponse, request: web.Request) -> Any:
+        own["CP1"] = "new-key-0123456789"  # saved while this handshake runs
+        return await prepare(response, request)
+
+    monkeypatch.setattr(web.WebSocketResponse, "prepare", changing_prepare)
+    client = await clients.connect(
+        server.port, "CP1", auth=aiohttp.BasicAuth("CP1", "old-key-0123456789")
+    )
+    assert await client.closed() == aiohttp.WSCloseCode.POLICY_VIOLATION
+    assert not server.get_charger("CP1").connected
+
+
 async def test_malformed_basic_auth_header(make_server: Any) -> None:
     server: OcppServer = await make_server(config={"password": "secret"})
     async with aiohttp.ClientSession() as session:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-import json
 import socket
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -34,7 +33,7 @@ from custom_components.smart_charging.const import (
     CONF_OCPP_PORT,
     DOMAIN,
 )
-from custom_components.smart_charging.diagnostics import _redact
+from custom_components.smart_charging.diagnostics import _redact, mask
 from custom_components.smart_charging.drivers.base import (
     ChargerReading,
     ChargerStatus,
@@ -235,22 +234,26 @@ async def test_charger_diagnostics(
     site = hass.config_entries.async_get_entry(loaded_charger.data["site_entry_id"])
     assert site is not None
     site_diag = await get_diagnostics_for_config_entry(hass, hass_client, site)
-    assert site_diag["chargers"] == ["***"]  # "CP1", masked like a serial
-    assert site_diag["last_cycle"]["allocations"][0]["charger_id"] == "***"
-    assert CP not in json.dumps(site_diag) + json.dumps(result)
+    assert site_diag["chargers"] == [CP]  # a short id is a name, not a serial
+    assert site_diag["last_cycle"]["allocations"][0]["charger_id"] == CP
 
 
 def test_diagnostics_show_serials_partly_and_hide_secrets() -> None:
     """Serials and charger ids partly; passwords, id tags and configuration secrets not."""
     data = {
-        "entry": {"data": {"charge_point_id": "GARAGE-0042", "ocpp_password": "0123456789abcdef"}},
+        "entry": {
+            "title": "Garage (GARAGE-0042)",
+            "data": {"charge_point_id": "GARAGE-0042", "ocpp_password": "0123456789abcdef"},
+        },
         "info": {"serial_number": "SN-12345678", "firmware_version": "1.2.3"},
-        "chargers": ["modbus:AB12345678", "GARAGE-0042"],
-        "reading": {"id_tag": "04A1B2C3"},
+        "chargers": ["modbus:AB12345678", "GARAGE-0042", "CP1"],
+        "inputs": ({"entity_id": "sensor.grid_current_l1", "id_tag": "04A1B2C3"},),
         "driver": {
             "configuration": {
                 "AuthorizationKey": "00112233445566778899",
                 "WifiPassword": "hunter2",
+                "NetworkKey": "n3t",
+                "BackendUrl": "wss://user:secret@backend.example/ocpp",
                 "MeterValueSampleInterval": "10",
                 "GetConfigurationMaxKeys": "50",
             },
@@ -260,17 +263,20 @@ def test_diagnostics_show_serials_partly_and_hide_secrets() -> None:
             ],
         },
     }
-    shown = _redact(data, ["modbus:AB12345678", "GARAGE-0042"])
-    assert shown["entry"]["data"] == {
-        "charge_point_id": "*********42",
-        "ocpp_password": "**REDACTED**",
+    shown = _redact(data, ["modbus:AB12345678", "GARAGE-0042", "CP1", "1"])
+    assert shown["entry"] == {
+        "title": "Garage (*********42)",
+        "data": {"charge_point_id": "*********42", "ocpp_password": "**REDACTED**"},
     }
     assert shown["info"] == {"serial_number": "*********78", "firmware_version": "1.2.3"}
-    assert shown["chargers"] == ["modbus:********78", "*********42"]
-    assert shown["reading"] == {"id_tag": "**REDACTED**"}
+    # A short id is a name, not a serial; "1" is not masked inside entity ids either.
+    assert shown["chargers"] == ["modbus:********78", "*********42", "CP1"]
+    assert shown["inputs"] == [{"entity_id": "sensor.grid_current_l1", "id_tag": "**REDACTED**"}]
     assert shown["driver"]["configuration"] == {
         "AuthorizationKey": "**REDACTED**",
         "WifiPassword": "**REDACTED**",
+        "NetworkKey": "**REDACTED**",
+        "BackendUrl": "wss://***@backend.example/ocpp",
         "MeterValueSampleInterval": "10",
         "GetConfigurationMaxKeys": "50",
     }
@@ -278,6 +284,7 @@ def test_diagnostics_show_serials_partly_and_hide_secrets() -> None:
         {"key": "BackendToken", "value": "**REDACTED**"},
         {"key": "HeartbeatInterval", "value": "60"},
     ]
+    assert mask("AA:BB:CC:DD:EE:FF") == "***************FF"
 
 
 async def test_limit_problems_raise_a_repair_issue(

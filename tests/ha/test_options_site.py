@@ -78,6 +78,10 @@ async def test_tuning_applies_in_place_and_the_rest_reloads(
     # The grid limit set before holds on (the site's grid limit number restores it).
     assert reloaded.grid_limit is not None
     assert reloaded.grid_limit.power_w == 5000
+    # A new name reloads too: repair issues carry it.
+    hass.config_entries.async_update_entry(loaded_site, title="Holiday home")
+    await hass.async_block_till_done()
+    assert loaded_site.runtime_data.coordinator is not reloaded
 
 
 async def test_start_threshold_below_stop_threshold_is_refused(

@@ -597,6 +597,14 @@ async def test_octopus_rates_event_as_the_price_list(
     assert feed.prices(dt_util.utcnow())[-1].end == datetime.fromisoformat(rates[-1]["end"])
     assert _charging_hours(hass) == {10, 11}  # half hours 20..23
 
+    # Tomorrow's event turns unusable: today's rates still count, and no repair.
+    unusable = {"rates": cheaper, "unit_of_measurement": "SEK/kWh"}
+    hass.states.async_set(OCTOPUS_NEXT_DAY, dt_util.utcnow().isoformat(), unusable)
+    await site_entry.runtime_data.coordinator.async_refresh()  # (the clock stands still)
+    assert feed.prices(dt_util.utcnow())[-1].end == datetime.fromisoformat(rates[19]["end"])
+    assert _charging_hours(hass) == {5, 6}
+    assert not _issues(hass)
+
 
 def test_session_prices_come_from_the_series_unless_the_sensor_prices_them(
     hass: HomeAssistant,

@@ -278,6 +278,10 @@ class OcppServer:
             _LOGGER.warning("OCPP %s: no ocpp1.6 subprotocol offered; closing", cp_id)
             await connection.close(WSCloseCode.PROTOCOL_ERROR, "subprotocol ocpp1.6 required")
             return websocket
+        if self._password(cp_id) != password:  # changed while this handshake ran
+            _LOGGER.warning("OCPP %s: its password changed; it must sign in again", cp_id)
+            await connection.close(WSCloseCode.POLICY_VIOLATION, "credentials changed")
+            return websocket
         old = self._sessions.get(cp_id)
         if old is not None and not old.closed:
             if password is None:  # another connection won the race since the check
