@@ -44,6 +44,7 @@ class BoostButton(ChargerEntity, ButtonEntity):
         self.entity_description = description
 
     async def async_press(self) -> None:
-        """Start (or restart) a boost of the configured duration."""
-        self.handle.start_boost(dt_util.now() + self.handle.boost_duration, None)
+        """Start (or restart) a boost: the configured duration, or energy if that comes first."""
+        handle = self.handle
+        handle.start_boost(dt_util.now() + handle.boost_duration, handle.boost_energy_setting_kwh)
         await self.coordinator.async_refresh()

@@ -189,6 +189,7 @@ class ChargerHandle:
     boost_until: datetime | None = None
     boost_energy_kwh: float | None = None  # session energy at which a boost ends
     boost_duration: timedelta = DEFAULT_BOOST_DURATION  # the boost button's (and action's)
+    boost_energy_setting_kwh: float | None = None  # the button's boost also ends at this
     price_limit: float | None = None  # currency per kWh; kept for the planner
     battery_capacity_kwh: float | None = None
     planned_power_w: float = 0.0  # the planner's power for the current slot (smart mode)

@@ -138,6 +138,7 @@ class ChargerStore:
         handle.phase_mode = PhaseMode(settings.get("phase_mode", PhaseMode.AUTO))
         if (minutes := settings.get("boost_minutes")) is not None:
             handle.boost_duration = timedelta(minutes=float(minutes))
+        handle.boost_energy_setting_kwh = _optional_float(settings.get("boost_energy"))
         if (ready_by := settings.get("ready_by")) is not None:
             now = dt_util.now()
             restored = upcoming(datetime.fromisoformat(ready_by), now)
@@ -184,6 +185,7 @@ class ChargerStore:
             "battery_capacity": handle.battery_capacity_kwh,
             "ready_by": None if handle.ready_by is None else handle.ready_by.isoformat(),
             "boost_minutes": handle.boost_duration.total_seconds() / 60,
+            "boost_energy": handle.boost_energy_setting_kwh,
             "phase_mode": handle.phase_mode.value,
             "mode": handle.mode.value,
             "last_active_mode": handle.last_active_mode.value,

@@ -73,6 +73,10 @@ def _set_capacity(handle: ChargerHandle, _options: Mapping[str, Any], value: flo
     handle.battery_capacity_kwh = value
 
 
+def _set_boost_energy(handle: ChargerHandle, _options: Mapping[str, Any], value: float) -> None:
+    handle.boost_energy_setting_kwh = value or None  # 0: the boost runs for its duration
+
+
 def _set_boost(handle: ChargerHandle, _options: Mapping[str, Any], value: float) -> None:
     handle.boost_duration = timedelta(minutes=value)
 
@@ -165,6 +169,19 @@ CHARGER_NUMBERS: tuple[ChargerNumberDescription, ...] = (
         mode=NumberMode.BOX,
         value_fn=lambda handle: handle.boost_duration.total_seconds() / 60,
         set_fn=_set_boost,
+    ),
+    ChargerNumberDescription(
+        key="boost_energy",
+        translation_key="boost_energy",
+        device_class=NumberDeviceClass.ENERGY,
+        entity_category=EntityCategory.CONFIG,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_min_value=0,
+        native_max_value=100,
+        native_step=0.5,
+        mode=NumberMode.BOX,
+        value_fn=lambda handle: handle.boost_energy_setting_kwh or 0.0,
+        set_fn=_set_boost_energy,
     ),
 )
 

@@ -46,6 +46,7 @@ READY_BY = "time.acme_wallbox_11_cp1_ready_by"
 MODE_SELECT = "select.acme_wallbox_11_cp1_mode"
 CHARGING_SWITCH = "switch.acme_wallbox_11_cp1_charging"
 BOOST = "button.acme_wallbox_11_cp1_boost"
+BOOST_ENERGY = "number.acme_wallbox_11_cp1_boost_energy"
 GRID_LIMIT = "number.home_grid_limit"
 EV_POWER = "sensor.home_total_ev_power"
 CAPACITY_W = 25 * 3 * 230  # the test site: 25 A main fuse, 3 phases, 230 V
@@ -237,6 +238,20 @@ async def test_boost_button_uses_the_boost_duration(
     assert device is not None
     await hass.services.async_call(DOMAIN, "boost", {"device_id": device.id}, blocking=True)
     assert handle.boost_until == dt_util.now() + timedelta(minutes=30)
+
+
+async def test_boost_button_by_energy(hass: HomeAssistant, charger: MockConfigEntry) -> None:
+    """With a boost energy set, the button's boost also ends once that much is charged."""
+    handle = charger.runtime_data.handle
+    assert hass.states.get(BOOST_ENERGY).state == "0.0"  # by time only
+    await _set(hass, BOOST_ENERGY, 5)
+    await hass.services.async_call("button", "press", {"entity_id": BOOST}, blocking=True)
+    assert handle.boost_energy_kwh == pytest.approx(handle.session_energy_kwh + 5)
+    with patch.object(
+        type(handle), "session_energy_kwh", PropertyMock(return_value=handle.boost_energy_kwh)
+    ):
+        assert handle.expire_boost(dt_util.now())  # 5 kWh in: back to the mode before
+    assert not handle.boosting
 
 
 async def test_settings_survive_a_restart(
