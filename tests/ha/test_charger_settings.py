@@ -412,6 +412,27 @@ async def test_unusable_stored_data_is_ignored(
     assert entry.runtime_data.handle.session.started is None
 
 
+async def test_an_unknown_stored_mode_leaves_the_rest(
+    hass: HomeAssistant,
+    site_inputs: None,
+    site_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A mode a newer version wrote is skipped; the other settings still come back."""
+    entry = charger_entry(hass)
+    hass_storage[storage_key(entry.entry_id)] = _stored(
+        entry.entry_id, mode="turbo", target_soc=70, boost_minutes=15
+    )
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    handle = entry.runtime_data.handle
+    assert "Stored mode of CP1 is unknown: turbo" in caplog.text
+    assert handle.mode is ChargerMode.FAST
+    assert handle.target_soc_pct == 70
+    assert handle.boost_duration == timedelta(minutes=15)
+
+
 async def test_removing_a_charger_removes_its_store(
     hass: HomeAssistant, charger: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:

@@ -174,6 +174,23 @@ async def test_smart_target_from_soc(hass: HomeAssistant, plugged: MockConfigEnt
     assert plan.charger(CP).target_kwh == pytest.approx(24 / 0.9)
 
 
+async def test_a_soc_target_without_the_cars_soc_says_so(
+    hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """A charger that reports no SoC, and no SoC sensor: the Plan sensor says what is missing."""
+    entry = await smart_charger(hass, site_entry, clients, energy_kwh=0.0, ready_by=_soon())
+    handle = entry.runtime_data.handle
+    handle.target_energy_kwh = None
+    handle.target_soc_pct = 80
+    handle.battery_capacity_kwh = 60
+    await site_entry.runtime_data.coordinator.async_refresh()
+    assert hass.states.get(PLAN).state == "needs_state_of_charge"
+
+
+def _soon() -> datetime:
+    return dt_util.now() + timedelta(hours=8)
+
+
 async def test_smart_plans_within_the_chargers_circuit(
     hass: HomeAssistant, site_inputs: None, site_entry: MockConfigEntry, clients: ClientFactory
 ) -> None:
