@@ -28,7 +28,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .charger import ChargerHandle, upcoming
+from .charger import ChargerHandle, next_occurrence, upcoming
 from .const import (
     CONF_FALLBACK_CURRENT,
     CONF_MAX_CURRENT,
@@ -131,20 +131,24 @@ class ChargerStore:
 
     def _restore_settings(self, settings: Mapping[str, Any]) -> None:
         handle = self._handle
+        self._restore_modes(settings)  # first: a bad value below must not cost the mode
         handle.target_soc_pct = _optional_float(settings.get("target_soc"))
         handle.target_energy_kwh = _optional_float(settings.get("target_energy"))
         handle.price_limit = _optional_float(settings.get("price_limit"))
         handle.battery_capacity_kwh = _optional_float(settings.get("battery_capacity"))
-        handle.phase_mode = PhaseMode(settings.get("phase_mode", PhaseMode.AUTO))
+        try:
+            handle.phase_mode = PhaseMode(settings.get("phase_mode", PhaseMode.AUTO))
+        except ValueError:
+            LOGGER.warning("Stored phase mode of %s is unknown", handle.charger_id)
         if (minutes := settings.get("boost_minutes")) is not None:
             handle.boost_duration = timedelta(minutes=float(minutes))
-        handle.boost_energy_setting_kwh = _optional_float(settings.get("boost_energy"))
+        handle.boost_energy_setting_kwh = _optional_float(settings.get("boost_energy")) or None
         if (ready_by := settings.get("ready_by")) is not None:
             now = dt_util.now()
             restored = upcoming(datetime.fromisoformat(ready_by), now)
-            # Further ahead than anything can be planned for (an older version took it).
-            handle.ready_by = restored if restored - now <= MAX_HORIZON else None
-        self._restore_modes(settings)
+            if restored - now > MAX_HORIZON:  # an older version took any date: keep its time
+                restored = next_occurrence(dt_util.as_local(restored).time(), now)
+            handle.ready_by = restored
         currents = settings.get("currents")
         if currents is None or list(currents["options"]) != self._option_range:
             return  # no live change, or the options changed since: they win
@@ -162,14 +166,17 @@ class ChargerStore:
             return
         try:
             chosen = ChargerMode(mode)
-            previous = ChargerMode(settings.get("last_active_mode", mode))
         except ValueError:
             LOGGER.warning("Stored mode of %s is unknown: %s", handle.charger_id, mode)
             return
         handle.mode = chosen
+        handle.mode_restored = True
+        try:
+            previous = ChargerMode(settings.get("last_active_mode", mode))
+        except ValueError:
+            previous = chosen
         if previous is not ChargerMode.OFF:
             handle.last_active_mode = previous
-        handle.mode_restored = True
 
     def _settings(self) -> dict[str, Any]:
         handle = self._handle

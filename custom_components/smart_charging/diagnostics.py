@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 import dataclasses
 import re
 from typing import Any, Final
@@ -23,7 +23,7 @@ TO_REDACT = {
 # Keys of a charger's own configuration (OCPP GetConfiguration, vendor keys) that hold
 # secrets: the AuthorizationKey, Wi-Fi and backend passwords, tokens, any "...Key".
 SECRET_KEY = re.compile(r"password|passwd|passphrase|secret|token|psk|apikey|.key$|_key$", re.I)
-URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")  # user:password@ in a URL
+URL_CREDENTIALS = re.compile(r"(?<=://)[^\s?#]*@")  # user:password@ in a URL (to the last @)
 REDACTED = "**REDACTED**"
 MASK_FROM: Final = 4  # shorter ids ("CP1") are names, not serials: shown as they are
 MODBUS_PREFIX: Final = "modbus:"
@@ -33,13 +33,13 @@ def mask(text: str) -> str:
     """Show a serial or an id partly: enough to tell chargers apart, not to copy it."""
     prefix = MODBUS_PREFIX if text.startswith(MODBUS_PREFIX) else ""
     rest = text[len(prefix) :]
-    keep = 2 if len(rest) > 6 else 0
+    keep = 2 if len(rest) > 6 else 1 if len(rest) > 3 else 0
     return f"{prefix}{'*' * (len(rest) - keep)}{rest[len(rest) - keep :]}"
 
 
 def _plain(value: Any) -> Any:
     """Tuples as lists (``async_redact_data`` looks into dicts and lists only)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
@@ -60,7 +60,7 @@ def _scrub(value: Any, ids: re.Pattern[str] | None, masks: dict[str, str]) -> An
             elif key == "serial_number" and isinstance(item, str):
                 scrubbed[key] = mask(item)
             else:
-                scrubbed[key] = _scrub(item, ids, masks)
+                scrubbed[_scrub(key, ids, masks)] = _scrub(item, ids, masks)
         return scrubbed
     if isinstance(value, list):
         # A configuration list of {"key": name, "value": ...} entries (OCPP's shape).
@@ -83,7 +83,7 @@ def _redact(data: dict[str, Any], charger_ids: Iterable[str]) -> dict[str, Any]:
     ids = None
     if masks:
         alternatives = "|".join(re.escape(cid) for cid in sorted(masks, key=len, reverse=True))
-        ids = re.compile(rf"(?<![\w:-])(?:{alternatives})(?![\w:-])")
+        ids = re.compile(rf"(?<![\w:-])(?:{alternatives})(?![\w-])")
     scrubbed: dict[str, Any] = _scrub(async_redact_data(_plain(data), TO_REDACT), ids, masks)
     return scrubbed
 

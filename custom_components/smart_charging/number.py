@@ -282,11 +282,11 @@ class GridLimitNumber(SiteEntity, NumberEntity, RestoreEntity):
             if power_w is None:
                 return
             power_w = float(power_w)
+            if expires_at is not None and expires_at <= dt_util.utcnow():
+                return  # it has lapsed meanwhile
         except (TypeError, ValueError):
             return  # not written by us
         if not 0 <= power_w < self.native_max_value:
-            return
-        if expires_at is not None and expires_at <= dt_util.utcnow():
             return
         self.coordinator.set_grid_limit(power_w, expires_at)
         await self.coordinator.async_refresh()

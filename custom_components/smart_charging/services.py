@@ -159,7 +159,9 @@ async def _set_target(hass: HomeAssistant, call: ServiceCall) -> None:
     elif isinstance(ready_by, datetime) and ready_by <= now:  # made local by the schema
         raise _invalid("ready_by_in_past", ready_by=ready_by.isoformat())
     elif isinstance(ready_by, datetime) and ready_by - now > MAX_HORIZON:
-        raise _invalid("ready_by_too_far", ready_by=ready_by.isoformat(), days="7")
+        raise _invalid(
+            "ready_by_too_far", ready_by=ready_by.isoformat(), days=str(MAX_HORIZON.days)
+        )
     handle.target_soc_pct = soc
     handle.target_energy_kwh = energy
     if ready_by is not None:  # left out: the ready-by set before holds

@@ -171,7 +171,9 @@ class SmartPlanner:
         deadlines = [
             h.ready_by for h in chargers.values() if h.mode is ChargerMode.SMART and h.ready_by
         ]
-        prices = [slot for slot in inputs.prices if slot.end > now]
+        prices = [
+            slot for slot in inputs.prices if now < slot.end and slot.start < now + MAX_HORIZON
+        ]
         default = prices[-1].end if prices else now + DEFAULT_HORIZON
         horizon = min(max(deadlines, default=default), now + MAX_HORIZON)
         needs = [need for h in chargers.values() if (need := charge_need(h, voltage, now, horizon))]

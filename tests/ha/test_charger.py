@@ -253,7 +253,7 @@ def test_diagnostics_show_serials_partly_and_hide_secrets() -> None:
                 "AuthorizationKey": "00112233445566778899",
                 "WifiPassword": "hunter2",
                 "NetworkKey": "n3t",
-                "BackendUrl": "wss://user:secret@backend.example/ocpp",
+                "BackendUrl": "wss://user:se@cr/et@backend.example/ocpp",
                 "MeterValueSampleInterval": "10",
                 "GetConfigurationMaxKeys": "50",
             },
@@ -285,6 +285,11 @@ def test_diagnostics_show_serials_partly_and_hide_secrets() -> None:
         {"key": "HeartbeatInterval", "value": "60"},
     ]
     assert mask("AA:BB:CC:DD:EE:FF") == "***************FF"
+    assert (mask("CP01"), mask("CP02")) == ("***1", "***2")  # still told apart
+    keyed = _redact(
+        {"per_charger": {"GARAGE-0042": 1}, "log": "GARAGE-0042: offline"}, ["GARAGE-0042"]
+    )
+    assert keyed == {"per_charger": {"*********42": 1}, "log": "*********42: offline"}
 
 
 async def test_limit_problems_raise_a_repair_issue(

@@ -433,6 +433,36 @@ async def test_an_unknown_stored_mode_leaves_the_rest(
     assert handle.boost_duration == timedelta(minutes=15)
 
 
+async def test_odd_stored_values_cost_only_themselves(
+    hass: HomeAssistant,
+    site_inputs: None,
+    site_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An unknown phase mode, a ready-by years ahead, a zero boost energy: the rest holds."""
+    freezer.move_to(datetime(2026, 3, 10, 17, 40, tzinfo=UTC))
+    entry = charger_entry(hass)
+    far = datetime(2100, 1, 1, 14, 30, tzinfo=UTC)  # an older version took any date
+    hass_storage[storage_key(entry.entry_id)] = _stored(
+        entry.entry_id,
+        mode="pv",
+        phase_mode="7p",
+        ready_by=far.isoformat(),
+        boost_energy=0,
+        target_soc=70,
+    )
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+    handle = entry.runtime_data.handle
+    assert handle.mode is ChargerMode.PV
+    assert handle.target_soc_pct == 70
+    assert handle.boost_energy_setting_kwh is None  # 0: by time only
+    assert handle.ready_by is not None
+    assert handle.ready_by - dt_util.now() <= timedelta(days=1)  # its time, next occurrence
+    assert dt_util.as_local(handle.ready_by).time() == dt_util.as_local(far).time()
+
+
 async def test_removing_a_charger_removes_its_store(
     hass: HomeAssistant, charger: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:

@@ -127,6 +127,19 @@ async def test_plan_follows_the_cheapest_slots_of_a_price_entity(
 
 
 @pytest.mark.usefixtures("site_inputs")
+async def test_the_plan_reads_prices_a_week_ahead_at_most(
+    hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
+) -> None:
+    """A list of ten days' prices: the planner's work stays bounded by its seven days."""
+    hass.states.async_set(PRICE, str(HIGH), nordpool({5, 6}, hours=240))
+    await _smart_charger(hass, site_entry, clients, {})
+    plan = site_entry.runtime_data.coordinator.smart.plan
+    assert plan is not None
+    assert max(slot.end for slot in plan.slots) <= _hour(7 * 24 + 1)
+    assert _charging_hours(hass) == {5, 6}
+
+
+@pytest.mark.usefixtures("site_inputs")
 async def test_prices_in_another_currency_are_not_used(
     hass: HomeAssistant, site_entry: MockConfigEntry, clients: ClientFactory
 ) -> None:
