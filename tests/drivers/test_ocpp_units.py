@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import io
+import logging
 import ssl
 from types import SimpleNamespace
 from typing import Any
+from unittest.mock import Mock
 
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import Call, _validate_payload
@@ -37,6 +40,7 @@ from custom_components.smart_charging.drivers.ocpp.frames import (
     check_frame,
     spec_error_codes,
 )
+from custom_components.smart_charging.drivers.ocpp.logs import driver_logger
 from custom_components.smart_charging.drivers.ocpp.measurands import (
     MeterSample,
     parse_meter_values,
@@ -299,3 +303,18 @@ def test_tls_failures_are_logged_once_a_minute_per_reason(
     transport._report_tls(ssl.SSLEOFError(8, "EOF occurred"))  # a peer that hung up
     reasons = [r.getMessage().split("(", 1)[1].split(")", 1)[0] for r in caplog.records]
     assert reasons == ["NO_SHARED_CIPHER", "NO_SHARED_CIPHER", "HTTP_REQUEST"]
+
+
+def test_driver_logs_write_a_lone_surrogate_escaped() -> None:
+    """A charger's JSON-escaped lone surrogate reaches a UTF-8 log file as ``\\ud800``."""
+    logger = driver_logger("custom_components.smart_charging.drivers.ocpp.test_logs")
+    stream = io.BytesIO()
+    handler = logging.StreamHandler(io.TextIOWrapper(stream, encoding="utf-8", write_through=True))
+    handler.handleError = Mock(side_effect=AssertionError("logging error"))  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        logger.warning("%s: DataTransfer %s", "CP1", "\ud800x")
+        logger.warning("%(cp)s: %(vendor)s", {"cp": "CP1", "vendor": "\udfff"})
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().decode() == "CP1: DataTransfer \\ud800x\nCP1: \\udfff\n"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
-import logging
 import math
 from typing import Any
 
@@ -36,12 +35,13 @@ from .calls import (
 from .compat import CompatOptions, PhaseSwitching, ServerConfig
 from .configure import ChargePointSetup, configure
 from .control import Command, LimitControl, Plan
+from .logs import driver_logger
 from .measurands import MeterSample, phase_currents
 from .profiles import Profile, usable_voltage
 from .session import ChargerCallError, Session
 from .state import ConnectorState
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = driver_logger(__name__)
 
 
 class OcppCharger:

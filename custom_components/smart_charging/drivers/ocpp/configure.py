@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-import logging
 from typing import Final
 
 from ..base import ChargerProtocolError, ChargerTimeoutError
@@ -25,10 +24,11 @@ from .calls import (
     trigger_message,
 )
 from .compat import CompatOptions, PhaseSwitching, RateUnit
+from .logs import driver_logger
 from .measurands import WANTED
 from .profiles import LIVE_PROFILE_IDS, fallback_profile, resolve_unit
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = driver_logger(__name__)
 
 CONFIGURATION_KEYS: Final = (
     "ChargeProfileMaxStackLevel",

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 import functools
-import logging
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode
@@ -31,10 +30,11 @@ from ocpp.v16.enums import Action
 
 from ..base import ChargerInfo
 from .compat import Admission, ServerConfig
+from .logs import driver_logger
 from .measurands import MeterSample, parse_meter_values
 from .profiles import format_time
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = driver_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

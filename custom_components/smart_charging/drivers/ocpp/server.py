@@ -24,7 +24,6 @@ import asyncio
 from collections.abc import Callable, Mapping
 import errno
 import hashlib
-import logging
 import secrets
 
 from aiohttp import WSCloseCode, hdrs, web
@@ -37,6 +36,7 @@ from ..base import (
 from .charger import OcppCharger
 from .compat import SUBPROTOCOL, Admission, CompatOptions, ServerConfig
 from .handlers import SessionContext
+from .logs import driver_logger
 from .session import Session
 from .transport import (
     WebSocketConnection,
@@ -46,7 +46,7 @@ from .transport import (
     secure_context,
 )
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = driver_logger(__name__)
 
 
 class OcppServer:

@@ -31,9 +31,10 @@ from .calls import trigger_message
 from .compat import CompatOptions
 from .frames import ErrorCode, Frame, MessageType, call_error, check_frame
 from .handlers import HandlerHost, Handlers, SessionContext
+from .logs import driver_logger
 from .transport import ConnectionClosedError, WebSocketConnection
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = driver_logger(__name__)
 _LIBRARY_TIMEOUT = 3600  # the session enforces its own, per call
 
 

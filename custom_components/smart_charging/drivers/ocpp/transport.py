@@ -10,7 +10,6 @@ from __future__ import annotations
 import binascii
 from collections.abc import Buffer
 import hmac
-import logging
 import ssl
 import time
 from typing import Any, Final
@@ -20,8 +19,9 @@ from aiohttp import BasicAuth, WSCloseCode, web
 
 from .compat import SUBPROTOCOL
 from .frames import spec_error_codes
+from .logs import driver_logger
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = driver_logger(__name__)
 
 MAX_ID_LENGTH: Final = 48  # chargeBoxIdentity (OCPP 1.6 security whitepaper)
 
