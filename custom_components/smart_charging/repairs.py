@@ -142,9 +142,10 @@ class SiteIssues:
         self._unusable_since = {
             entity_id: self._unusable_since.get(entity_id, now) for entity_id in unusable
         }
+        minutes = str(int(self.UNUSABLE_FOR.total_seconds() // 60))
         self._unusable_inputs.sync(
             {
-                entity_id: {"entity_id": entity_id, "site": self._title, "minutes": "15"}
+                entity_id: {"entity_id": entity_id, "site": self._title, "minutes": minutes}
                 for entity_id, since in self._unusable_since.items()
                 if now - since >= self.UNUSABLE_FOR
             }

@@ -304,6 +304,19 @@ async def test_settings_are_saved_while_running(
     assert stored["target_energy"] == 15
 
 
+async def _start_with_stored(
+    hass: HomeAssistant,
+    site_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    entry: MockConfigEntry,
+    **settings: Any,
+) -> None:
+    """Start the site as after a restart, with ``settings`` in the charger's store."""
+    hass_storage[storage_key(entry.entry_id)] = _stored(entry.entry_id, **settings)
+    assert await hass.config_entries.async_setup(site_entry.entry_id)
+    await hass.async_block_till_done()
+
+
 def _stored(entry_id: str, **settings: Any) -> dict[str, Any]:
     return {
         "version": 1,
@@ -343,11 +356,15 @@ async def test_stored_settings_after_a_restart(
     freezer.move_to(datetime(2025, 6, 2, 15, 0, tzinfo=UTC))  # no DST change in reach
     entry = charger_entry(hass, **options)
     passed = (dt_util.now() - timedelta(hours=2)).replace(microsecond=0)
-    hass_storage[storage_key(entry.entry_id)] = _stored(
-        entry.entry_id, currents=currents, ready_by=passed.isoformat(), target_soc=70
+    await _start_with_stored(
+        hass,
+        site_entry,
+        hass_storage,
+        entry,
+        currents=currents,
+        ready_by=passed.isoformat(),
+        target_soc=70,
     )
-    assert await hass.config_entries.async_setup(site_entry.entry_id)
-    await hass.async_block_till_done()
     handle = entry.runtime_data.handle
     assert (handle.config.min_current_a, handle.config.max_current_a) == expected
     assert handle.ready_by == passed + timedelta(days=1)
@@ -378,11 +395,9 @@ async def test_the_modes_come_back_from_the_store(
             suggested_object_id="acme_wallbox_11_cp1_mode",
             disabled_by=er.RegistryEntryDisabler.USER,
         )
-    hass_storage[storage_key(entry.entry_id)] = _stored(
-        entry.entry_id, mode="off", last_active_mode="pv"
+    await _start_with_stored(
+        hass, site_entry, hass_storage, entry, mode="off", last_active_mode="pv"
     )
-    assert await hass.config_entries.async_setup(site_entry.entry_id)
-    await hass.async_block_till_done()
     handle = entry.runtime_data.handle
     assert handle.mode is ChargerMode.OFF
     assert (hass.states.get(MODE_SELECT) is not None) is select_enabled
@@ -421,11 +436,9 @@ async def test_an_unknown_stored_mode_leaves_the_rest(
 ) -> None:
     """A mode a newer version wrote is skipped; the other settings still come back."""
     entry = charger_entry(hass)
-    hass_storage[storage_key(entry.entry_id)] = _stored(
-        entry.entry_id, mode="turbo", target_soc=70, boost_minutes=15
+    await _start_with_stored(
+        hass, site_entry, hass_storage, entry, mode="turbo", target_soc=70, boost_minutes=15
     )
-    assert await hass.config_entries.async_setup(site_entry.entry_id)
-    await hass.async_block_till_done()
     handle = entry.runtime_data.handle
     assert "Stored mode of CP1 is unknown: turbo" in caplog.text
     assert handle.mode is ChargerMode.FAST
@@ -444,16 +457,17 @@ async def test_odd_stored_values_cost_only_themselves(
     freezer.move_to(datetime(2026, 3, 10, 17, 40, tzinfo=UTC))
     entry = charger_entry(hass)
     far = datetime(2100, 1, 1, 14, 30, tzinfo=UTC)  # an older version took any date
-    hass_storage[storage_key(entry.entry_id)] = _stored(
-        entry.entry_id,
+    await _start_with_stored(
+        hass,
+        site_entry,
+        hass_storage,
+        entry,
         mode="pv",
         phase_mode="7p",
         ready_by=far.isoformat(),
         boost_energy=0,
         target_soc=70,
     )
-    assert await hass.config_entries.async_setup(site_entry.entry_id)
-    await hass.async_block_till_done()
     handle = entry.runtime_data.handle
     assert handle.mode is ChargerMode.PV
     assert handle.target_soc_pct == 70

@@ -77,8 +77,6 @@ class OcppServer:
         self._chargers: dict[str, OcppCharger] = {}
         self._pinned: set[str] = set()
         self._sessions: dict[str, Session] = {}
-        # Per open session: a digest of the password it signed in with (None: none).
-        self._signed_in_with: dict[Session, bytes | None] = {}
         self._handlers_done: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
         self._context = SessionContext(
@@ -132,7 +130,7 @@ class OcppServer:
         session = self._sessions.get(cp_id)
         if session is None or session.closed:
             return
-        if self._signed_in_with.get(session) != _digest(self._password(cp_id)):
+        if session.credential != _digest(self._password(cp_id)):
             _LOGGER.warning("OCPP %s: its password changed; it must sign in again", cp_id)
             await session.close(WSCloseCode.POLICY_VIOLATION, "credentials changed")
             return
@@ -292,15 +290,20 @@ class OcppServer:
             old.retire(WSCloseCode.POLICY_VIOLATION, "replaced")
         admitted = self._admit(cp_id) is Admission.ACCEPT
         charger = self._charger(cp_id)
-        session = Session(cp_id, connection, charger, self._context, admitted=admitted)
+        session = Session(
+            cp_id,
+            connection,
+            charger,
+            self._context,
+            admitted=admitted,
+            credential=_digest(password),
+        )
         self._sessions[cp_id] = session
-        self._signed_in_with[session] = _digest(password)
         charger.attach(session)
         _LOGGER.info("OCPP %s connected (%s)", cp_id, "accepted" if admitted else "pending")
         try:
             await session.run()
         finally:
-            self._signed_in_with.pop(session, None)
             if self._sessions.get(cp_id) is session:
                 del self._sessions[cp_id]
             charger.detach(session)

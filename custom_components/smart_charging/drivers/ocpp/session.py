@@ -93,10 +93,15 @@ class Session:
         context: SessionContext,
         *,
         admitted: bool,
+        credential: bytes | None = None,
     ) -> None:
-        """Wrap a prepared websocket; ``admitted`` = Admission.ACCEPT at the handshake."""
+        """Wrap a prepared websocket; ``admitted`` = Admission.ACCEPT at the handshake.
+
+        ``credential`` is a digest of the password it signed in with (None: none).
+        """
         self.cp_id = cp_id
         self.admitted = admitted  # may send CALLs other than BootNotification
+        self.credential = credential
         self.ready = False  # set by the host when its setup is done
         self.retired = False  # replaced by a newer connection: acts no more for the charger
         self._connection = connection
